@@ -1,0 +1,132 @@
+"""The directory's JSON API (``/api/v1``) for partner systems: thin views
+over the same services and policies as the web pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from agencies import queries, schemas, services
+from hub.db import MAX_ID, unit_of_work
+from hub.extensions import api
+from hub.permissions import NotFound, Scope
+from hub.web.guards import api_scope, current_actor
+
+blp = Blueprint("agencies_api", __name__, url_prefix="/api/v1", description="The partner directory.")
+
+
+def scoped(scope: Scope) -> Callable[[Any], Any]:
+    """Guard a method with a bearer token holding ``scope``, and document it."""
+
+    def decorator(func: Any) -> Any:
+        return api_scope(scope.value)(blp.doc(security=[{"oauth2": [scope.value]}])(func))
+
+    return decorator
+
+
+def _id(value: int) -> int:
+    if value > MAX_ID:
+        raise NotFound("No such resource.")
+    return value
+
+
+@blp.route("/agencies")
+class Agencies(MethodView):
+    @scoped(Scope.DIRECTORY_READ)
+    @blp.arguments(schemas.AgencyListArgs, location="query")
+    @blp.response(200, schemas.AgencyOut(many=True))
+    def get(self, args: dict[str, Any]) -> Any:
+        """List agencies (search with ``q``, filter by ``kind``); total in ``X-Total-Count``."""
+        page = queries.directory(current_actor(), q=args.get("q"), kind=args.get("kind"), page=args["page"],
+                                 per_page=args["per_page"])
+        return [a for a, _n in page.rows], 200, {"X-Total-Count": str(page.total)}
+
+    @scoped(Scope.DIRECTORY_WRITE)
+    @blp.arguments(schemas.AgencyIn)
+    @blp.response(201, schemas.AgencyOut)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Add an agency (host-organisation systems only)."""
+        with unit_of_work():
+            return services.create_agency(current_actor(), data)
+
+
+@blp.route("/agencies/<int:agency_id>")
+class AgencyResource(MethodView):
+    @scoped(Scope.DIRECTORY_READ)
+    @blp.response(200, schemas.AgencyOut)
+    def get(self, agency_id: int) -> Any:
+        return queries.get_agency(current_actor(), _id(agency_id))
+
+    @scoped(Scope.DIRECTORY_WRITE)
+    @blp.arguments(schemas.AgencyPatch)
+    @blp.response(200, schemas.AgencyOut)
+    def patch(self, data: dict[str, Any], agency_id: int) -> Any:
+        """Change an agency. A partner system may change its own agency's public details and key contacts."""
+        actor = current_actor()
+        agency = queries.get_agency(actor, _id(agency_id))
+        with unit_of_work():
+            services.update_agency(actor, agency, data)
+        return agency
+
+
+@blp.route("/agencies/<int:agency_id>/contacts")
+class AgencyContacts(MethodView):
+    @scoped(Scope.DIRECTORY_READ)
+    @blp.response(200, schemas.ContactOut(many=True))
+    def get(self, agency_id: int) -> Any:
+        """The agency's contacts: active ones, and (for the agency itself) those who have left."""
+        actor = current_actor()
+        return queries.contacts_of(actor, queries.get_agency(actor, _id(agency_id)))
+
+    @scoped(Scope.DIRECTORY_WRITE)
+    @blp.arguments(schemas.ContactIn)
+    @blp.response(201, schemas.ContactOut)
+    def post(self, data: dict[str, Any], agency_id: int) -> Any:
+        actor = current_actor()
+        agency = queries.get_agency(actor, _id(agency_id))
+        with unit_of_work():
+            return services.add_contact(actor, agency, data)
+
+
+@blp.route("/contacts/<int:contact_id>")
+class ContactResource(MethodView):
+    @scoped(Scope.DIRECTORY_READ)
+    @blp.response(200, schemas.ContactOut)
+    def get(self, contact_id: int) -> Any:
+        return queries.get_contact(current_actor(), _id(contact_id))
+
+    @scoped(Scope.DIRECTORY_WRITE)
+    @blp.arguments(schemas.ContactPatch)
+    @blp.response(200, schemas.ContactOut)
+    def patch(self, data: dict[str, Any], contact_id: int) -> Any:
+        actor = current_actor()
+        contact = queries.get_contact(actor, _id(contact_id))
+        with unit_of_work():
+            services.update_contact(actor, contact, data)
+        return contact
+
+
+@blp.route("/contacts/<int:contact_id>/leave")
+class ContactLeave(MethodView):
+    @scoped(Scope.DIRECTORY_WRITE)
+    @blp.arguments(schemas.LeaveIn)
+    @blp.response(200, schemas.ContactOut)
+    def post(self, data: dict[str, Any], contact_id: int) -> Any:
+        """Record that a contact has left; their open work moves to the successor, else the key contact."""
+        actor = current_actor()
+        contact = queries.get_contact(actor, _id(contact_id))
+        with unit_of_work():
+            services.record_leaver(actor, contact, left_on=data["left_on"], successor_id=data.get("successor_id"),
+                                   handover_note=data.get("handover_note", ""))
+        return contact
+
+
+def register(app: Flask) -> None:
+    api.register_blueprint(blp)
+    from hub.extensions import csrf
+
+    csrf.exempt(blp)

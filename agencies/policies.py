@@ -1,0 +1,105 @@
+"""Who may see and change what in the directory.
+
+Everyone signed in (and every partner system with ``directory:read``) sees
+all agencies and the work details of active contacts.
+
+| action                     | admin/manager | practitioner | partner lead      | partner |
+|----------------------------|---------------|--------------|-------------------|---------|
+| see contacts who have left | yes           | yes          | own agency        | own     |
+| see internal notes and log | yes           | yes          | no                | no      |
+| create an agency           | yes           | no           | no                | no      |
+| edit an agency             | all fields    | not agreement| own: public + key | no      |
+| add / edit / leave contact | yes           | yes          | own agency        | no      |
+| log an interaction         | yes           | yes          | no                | no      |
+| partnership health, staff  | yes           | no           | no                | no      |
+"""
+
+from __future__ import annotations
+
+from agencies.models import Agency, Contact
+from hub.permissions import Actor, Role, require
+
+PUBLIC_AGENCY_FIELDS = frozenset(
+    {"services", "how_to_refer", "address", "phone", "email", "website", "key_contact_id", "deputy_contact_id"}
+)
+STAFF_AGENCY_FIELDS = PUBLIC_AGENCY_FIELDS | {"relationship_owner_id"}
+MANAGER_AGENCY_FIELDS = STAFF_AGENCY_FIELDS | {
+    "name", "kind", "has_agreement", "agreement_agreed_on", "agreement_review_on", "agreement_summary",
+}
+PARTNER_CONTACT_FIELDS = frozenset(
+    {"name", "role", "email", "phone", "preferred_channel", "knowledge", "started_on", "last_verified_on"}
+)
+STAFF_CONTACT_FIELDS = PARTNER_CONTACT_FIELDS | {"known_by_id", "last_spoken_on"}
+
+
+def _own_lead(actor: Actor, agency_id: int) -> bool:
+    return actor.role is Role.PARTNER_LEAD and actor.agency_id == agency_id
+
+
+def can_see_contact(actor: Actor, contact: Contact) -> bool:
+    return contact.is_active or actor.is_staff or actor.agency_id == contact.agency_id
+
+
+def can_see_internal(actor: Actor) -> bool:
+    """Internal notes, the interaction log, who on our side knows whom."""
+    return actor.is_staff
+
+
+def can_create_agency(actor: Actor) -> bool:
+    return actor.is_manager
+
+
+def editable_agency_fields(actor: Actor, agency: Agency) -> frozenset[str]:
+    if actor.is_manager:
+        return MANAGER_AGENCY_FIELDS
+    if actor.is_staff:
+        return STAFF_AGENCY_FIELDS
+    if _own_lead(actor, agency.id):
+        return PUBLIC_AGENCY_FIELDS
+    return frozenset()
+
+
+def can_update_agency(actor: Actor, agency: Agency) -> bool:
+    return bool(editable_agency_fields(actor, agency))
+
+
+def can_add_contact(actor: Actor, agency: Agency) -> bool:
+    return actor.is_staff or _own_lead(actor, agency.id)
+
+
+def editable_contact_fields(actor: Actor, contact: Contact) -> frozenset[str]:
+    if actor.is_staff:
+        return STAFF_CONTACT_FIELDS
+    if _own_lead(actor, contact.agency_id):
+        return PARTNER_CONTACT_FIELDS
+    return frozenset()
+
+
+def can_update_contact(actor: Actor, contact: Contact) -> bool:
+    return bool(editable_contact_fields(actor, contact))
+
+
+def can_record_leaver(actor: Actor, contact: Contact) -> bool:
+    return can_update_contact(actor, contact)
+
+
+def can_confirm_key_roles(actor: Actor, agency: Agency) -> bool:
+    return actor.is_staff or _own_lead(actor, agency.id)
+
+
+def can_log_interaction(actor: Actor) -> bool:
+    return actor.is_staff
+
+
+def can_view_health(actor: Actor) -> bool:
+    return actor.is_manager
+
+
+def can_offboard_staff(actor: Actor) -> bool:
+    return actor.is_manager
+
+
+def require_fields(allowed: frozenset[str], given: set[str]) -> None:
+    """Refuse a change that touches a field this actor may not set."""
+    refused = sorted(given - allowed)
+    require(not refused, "You may not change: " + ", ".join(refused))

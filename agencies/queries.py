@@ -1,0 +1,317 @@
+"""Reads of the directory, always scoped to what the actor may see.
+
+Every function here issues a fixed number of queries however many agencies
+or contacts there are (relationships are loaded in bulk, counts are
+aggregated in SQL): tests/agencies/test_query_counts.py holds them to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from agencies import policies
+from agencies.models import Agency, AgencyKind, Contact, ContactStatus, Handover, Interaction
+from hub.auth.models import User
+from hub.db import db, today
+from hub.permissions import Actor, NotFound, Role
+from hub.settings_access import settings
+
+_ACTIVE_COUNT = (
+    sa.select(sa.func.count(Contact.id))
+    .where(Contact.agency_id == Agency.id, Contact.status == ContactStatus.ACTIVE)
+    .correlate(Agency)
+    .scalar_subquery()
+)
+
+
+@dataclass(frozen=True)
+class DirectoryPage:
+    rows: list[tuple[Agency, int]]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _like(column: Any, text: str) -> Any:
+    return sa.func.lower(column).contains(text.lower(), autoescape=True)
+
+
+def directory(
+    actor: Actor, *, q: str | None = None, kind: AgencyKind | None = None, page: int = 1, per_page: int = 50
+) -> DirectoryPage:
+    """Agencies matching a search (name, services, or an active contact's name,
+    role or knowledge), with their key contact and count of active contacts."""
+    where = []
+    if kind is not None:
+        where.append(Agency.kind == kind)
+    if q:
+        contact_match = (
+            sa.select(Contact.id)
+            .where(Contact.agency_id == Agency.id, Contact.status == ContactStatus.ACTIVE)
+            .where(sa.or_(_like(Contact.name, q), _like(Contact.role, q), _like(Contact.knowledge, q)))
+            .correlate(Agency)
+            .exists()
+        )
+        where.append(sa.or_(_like(Agency.name, q), _like(Agency.services, q), contact_match))
+    total = db.session.scalar(sa.select(sa.func.count(Agency.id)).where(*where)) or 0
+    rows = db.session.execute(
+        sa.select(Agency, _ACTIVE_COUNT)
+        .where(*where)
+        .options(joinedload(Agency.key_contact))
+        .order_by(Agency.kind == AgencyKind.HOST, Agency.name, Agency.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return DirectoryPage([(a, n) for a, n in rows], total, page, per_page)
+
+
+def get_agency(actor: Actor, agency_id: int) -> Agency:
+    agency = db.session.scalar(
+        sa.select(Agency)
+        .where(Agency.id == agency_id)
+        .options(
+            joinedload(Agency.key_contact), joinedload(Agency.deputy_contact), joinedload(Agency.relationship_owner)
+        )
+    )
+    if agency is None:
+        raise NotFound("No such agency.")
+    return agency
+
+
+def get_agency_by_slug(slug: str) -> Agency | None:
+    return db.session.scalar(sa.select(Agency).where(Agency.slug == slug))
+
+
+def contacts_of(actor: Actor, agency: Agency) -> list[Contact]:
+    """The agency's contacts this actor may see: active first, then those who left."""
+    query = (
+        sa.select(Contact)
+        .where(Contact.agency_id == agency.id)
+        .options(joinedload(Contact.known_by), joinedload(Contact.successor))
+        .order_by(Contact.status, Contact.name, Contact.id)
+    )
+    if not (actor.is_staff or actor.agency_id == agency.id):
+        query = query.where(Contact.status == ContactStatus.ACTIVE)
+    return list(db.session.scalars(query))
+
+
+def get_contact(actor: Actor, contact_id: int) -> Contact:
+    contact = db.session.scalar(
+        sa.select(Contact)
+        .where(Contact.id == contact_id)
+        .options(joinedload(Contact.agency), joinedload(Contact.known_by), joinedload(Contact.successor))
+    )
+    if contact is None or not policies.can_see_contact(actor, contact):
+        raise NotFound("No such contact.")
+    return contact
+
+
+def current_holder(contact: Contact) -> Contact | None:
+    """Who now holds a contact's work: follow successors to an active contact,
+    else the agency's active key contact, else nobody."""
+    seen: set[int] = set()
+    current: Contact | None = contact
+    while current is not None and not current.is_active and current.id not in seen:
+        seen.add(current.id)
+        current = db.session.get(Contact, current.successor_id) if current.successor_id else None
+    if current is not None and current.is_active:
+        return current
+    agency = db.session.get(Agency, contact.agency_id)
+    key = db.session.get(Contact, agency.key_contact_id) if agency and agency.key_contact_id else None
+    return key if key is not None and key.is_active else None
+
+
+def predecessors_of(contact: Contact) -> list[Contact]:
+    """Contacts whose work passed to this one when they left."""
+    return list(
+        db.session.scalars(sa.select(Contact).where(Contact.successor_id == contact.id).order_by(Contact.left_on))
+    )
+
+
+def interactions(actor: Actor, *, agency: Agency | None = None, contacts: list[int] | None = None,
+                 limit: int = 50) -> list[Interaction]:
+    """The internal log (staff only): an agency's, or that of some contacts."""
+    if not policies.can_see_internal(actor):
+        return []
+    query = sa.select(Interaction).options(joinedload(Interaction.author), joinedload(Interaction.contact))
+    if agency is not None:
+        query = query.where(Interaction.agency_id == agency.id)
+    if contacts is not None:
+        query = query.where(Interaction.contact_id.in_(contacts))
+    query = query.order_by(Interaction.occurred_on.desc(), Interaction.id.desc()).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def active_staff() -> list[User]:
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(User.disabled_at.is_(None), User.role.in_([Role.ADMIN, Role.MANAGER, Role.PRACTITIONER]))
+            .order_by(User.name)
+        )
+    )
+
+
+def all_staff() -> list[User]:
+    return list(
+        db.session.scalars(
+            sa.select(User).where(User.role.in_([Role.ADMIN, Role.MANAGER, Role.PRACTITIONER])).order_by(User.name)
+        )
+    )
+
+
+def get_staff(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_staff:
+        raise NotFound("No such member of staff.")
+    return user
+
+
+@dataclass(frozen=True)
+class Relationships:
+    agencies: list[Agency] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
+
+    def keys(self) -> list[str]:
+        return [f"agency:{a.id}" for a in self.agencies] + [f"contact:{c.id}" for c in self.contacts]
+
+
+def relationships_of(user: User) -> Relationships:
+    """The agencies a member of staff leads and the active contacts they know."""
+    agencies = db.session.scalars(
+        sa.select(Agency).where(Agency.relationship_owner_id == user.id).order_by(Agency.name)
+    ).all()
+    contacts = db.session.scalars(
+        sa.select(Contact)
+        .where(Contact.known_by_id == user.id, Contact.status == ContactStatus.ACTIVE)
+        .options(joinedload(Contact.agency))
+        .order_by(Contact.name)
+    ).all()
+    return Relationships(list(agencies), list(contacts))
+
+
+def get_handover(handover_id: int) -> Handover:
+    handover = db.session.get(Handover, handover_id, options=[joinedload(Handover.leaver), joinedload(Handover.by)])
+    if handover is None:
+        raise NotFound("No such handover.")
+    return handover
+
+
+def handover_pack(handover: Handover) -> dict[str, Any]:
+    """Everything the handover pack shows, loaded in a fixed number of queries."""
+    agency_ids = [int(k.split(":")[1]) for k in handover.assignments if k.startswith("agency:")]
+    contact_ids = [int(k.split(":")[1]) for k in handover.assignments if k.startswith("contact:")]
+    agencies = db.session.scalars(sa.select(Agency).where(Agency.id.in_(agency_ids)).order_by(Agency.name)).all()
+    contacts = db.session.scalars(
+        sa.select(Contact).where(Contact.id.in_(contact_ids)).options(joinedload(Contact.agency))
+        .order_by(Contact.name)
+    ).all()
+    owner_ids = {int(v) for v in handover.assignments.values()}
+    owners = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(owner_ids)))}
+    since = today() - dt.timedelta(days=180)
+    recent = db.session.scalars(
+        sa.select(Interaction)
+        .where(
+            sa.or_(Interaction.agency_id.in_(agency_ids), Interaction.contact_id.in_(contact_ids)),
+            Interaction.occurred_on >= since,
+        )
+        .options(joinedload(Interaction.author), joinedload(Interaction.contact))
+        .order_by(Interaction.occurred_on.desc())
+        .limit(100)
+    ).all()
+    return {"agencies": agencies, "contacts": contacts, "owners": owners, "recent": recent}
+
+
+# Partnership health ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    no_key_contact: list[Agency]
+    single_contact: list[Agency]
+    not_verified: list[Contact]
+    not_spoken: list[Contact]
+    agreement_missing: list[Agency]
+    agreement_due: list[Agency]
+    owned_by_leavers: list[tuple[str, Agency | Contact]]
+    roles_to_confirm: list[Agency]
+    thresholds: dict[str, int]
+
+    @property
+    def problem_count(self) -> int:
+        return sum(len(x) for x in (self.no_key_contact, self.single_contact, self.not_verified, self.not_spoken,
+                                    self.agreement_missing, self.agreement_due, self.owned_by_leavers,
+                                    self.roles_to_confirm))
+
+
+def health_report(actor: Actor) -> HealthReport:
+    """Where partnership knowledge is at risk. Partner agencies only (not the host)."""
+    cfg = settings()
+    now = today()
+    partners = Agency.kind != AgencyKind.HOST
+    key = sa.orm.aliased(Contact)
+    no_key = db.session.scalars(
+        sa.select(Agency).outerjoin(key, Agency.key_contact_id == key.id)
+        .where(partners, sa.or_(Agency.key_contact_id.is_(None), key.status != ContactStatus.ACTIVE))
+        .order_by(Agency.name)
+    ).all()
+    single = db.session.scalars(
+        sa.select(Agency).where(partners, _ACTIVE_COUNT <= 1).order_by(Agency.name)
+    ).all()
+    active = Contact.status == ContactStatus.ACTIVE
+    verify_cutoff = now - dt.timedelta(days=cfg.stale_verified_days)
+    spoken_cutoff = now - dt.timedelta(days=cfg.stale_spoken_days)
+    not_verified = db.session.scalars(
+        sa.select(Contact).join(Contact.agency).where(partners, active, sa.or_(
+            Contact.last_verified_on.is_(None), Contact.last_verified_on < verify_cutoff))
+        .options(sa.orm.contains_eager(Contact.agency)).order_by(Contact.last_verified_on.nullsfirst(), Contact.name)
+    ).all()
+    not_spoken = db.session.scalars(
+        sa.select(Contact).join(Contact.agency).where(partners, active, sa.or_(
+            Contact.last_spoken_on.is_(None), Contact.last_spoken_on < spoken_cutoff))
+        .options(sa.orm.contains_eager(Contact.agency)).order_by(Contact.last_spoken_on.nullsfirst(), Contact.name)
+    ).all()
+    missing = db.session.scalars(
+        sa.select(Agency).where(partners, Agency.has_agreement.is_(False)).order_by(Agency.name)
+    ).all()
+    due = db.session.scalars(
+        sa.select(Agency).where(partners, Agency.has_agreement.is_(True), sa.or_(
+            Agency.agreement_review_on.is_(None),
+            Agency.agreement_review_on <= now + dt.timedelta(days=cfg.agreement_review_warning_days)))
+        .order_by(Agency.agreement_review_on.nullsfirst())
+    ).all()
+    owner = sa.orm.aliased(User)
+    lost_agencies = db.session.scalars(
+        sa.select(Agency).join(owner, Agency.relationship_owner_id == owner.id)
+        .where(owner.disabled_at.is_not(None)).options(sa.orm.contains_eager(Agency.relationship_owner, alias=owner))
+    ).all()
+    knower = sa.orm.aliased(User)
+    lost_contacts = db.session.scalars(
+        sa.select(Contact).join(knower, Contact.known_by_id == knower.id)
+        .where(active, knower.disabled_at.is_not(None))
+        .options(sa.orm.contains_eager(Contact.known_by, alias=knower), joinedload(Contact.agency))
+    ).all()
+    confirm = db.session.scalars(
+        sa.select(Agency).where(Agency.roles_to_confirm.is_not(None)).order_by(Agency.name)
+    ).all()
+    return HealthReport(
+        no_key_contact=list(no_key),
+        single_contact=list(single),
+        not_verified=list(not_verified),
+        not_spoken=list(not_spoken),
+        agreement_missing=list(missing),
+        agreement_due=list(due),
+        owned_by_leavers=[("agency", a) for a in lost_agencies] + [("contact", c) for c in lost_contacts],
+        roles_to_confirm=list(confirm),
+        thresholds={"verified": cfg.stale_verified_days, "spoken": cfg.stale_spoken_days,
+                    "review": cfg.agreement_review_warning_days},
+    )

@@ -1,0 +1,174 @@
+"""Input and output schemas for agencies and contacts.
+
+``*In`` schemas reject unknown fields and bound every string; ``*Out``
+schemas list their fields explicitly, so a new column is never published by
+accident. The same ``In`` schemas read the HTML forms.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from agencies.models import AgencyKind, Channel, ContactStatus, InteractionKind
+from hub.db import MAX_ID
+
+SHORT, MEDIUM, LONG = 160, 400, 5000
+ID_RANGE = validate.Range(min=1, max=MAX_ID)
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class StrictBool(fields.Boolean):
+    """JSON true/false only; forms send "yes"/"no"."""
+
+    truthy = {True, "yes", "true"}
+    falsy = {False, "no", "false"}
+
+
+class FlexibleDate(fields.Date):
+    """YYYY-MM-DD (the API), or D/M/YYYY as people type it in forms."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dt.date:
+        if isinstance(value, str) and "/" in value:
+            try:
+                day, month, year = (int(p) for p in value.split("/"))
+                return dt.date(year, month, day)
+            except ValueError as exc:
+                raise ma.ValidationError("Enter a real date, for example 27/3/2026") from exc
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)
+        except ma.ValidationError as exc:
+            raise ma.ValidationError("Enter a real date, for example 27/3/2026") from exc
+
+
+def _text(max_len: int, **kw: Any) -> fields.String:
+    return fields.String(validate=validate.Length(max=max_len), **kw)
+
+
+def _enum(enum_cls: type, **kw: Any) -> fields.Enum:
+    return fields.Enum(enum_cls, by_value=True, **kw)
+
+
+class AgencyPatch(ma.Schema):
+    """Fields that may change on an agency (all optional)."""
+
+    name = fields.String(validate=validate.Length(min=2, max=SHORT))
+    kind = _enum(AgencyKind)
+    services = _text(LONG)
+    how_to_refer = _text(LONG)
+    address = _text(MEDIUM)
+    phone = _text(40)
+    email = fields.Email(validate=validate.Length(max=254), allow_none=True)
+    website = fields.Url(validate=validate.Length(max=MEDIUM), allow_none=True, schemes={"http", "https"})
+    has_agreement = StrictBool()
+    agreement_agreed_on = FlexibleDate(allow_none=True)
+    agreement_review_on = FlexibleDate(allow_none=True)
+    agreement_summary = _text(LONG)
+    key_contact_id = fields.Integer(allow_none=True, strict=True, validate=ID_RANGE)
+    deputy_contact_id = fields.Integer(allow_none=True, strict=True, validate=ID_RANGE)
+    relationship_owner_id = fields.Integer(allow_none=True, strict=True, validate=ID_RANGE)
+
+    @ma.validates_schema
+    def _dates(self, data: dict[str, Any], **_kw: Any) -> None:
+        agreed, review = data.get("agreement_agreed_on"), data.get("agreement_review_on")
+        if agreed and review and review < agreed:
+            raise ma.ValidationError("Review date must be after the date it was agreed", "agreement_review_on")
+
+
+class AgencyIn(AgencyPatch):
+    """A new agency. ``slug`` is derived from the name when not given."""
+
+    name = fields.String(required=True, validate=validate.Length(min=2, max=SHORT))
+    kind = _enum(AgencyKind, required=True)
+    slug = fields.String(validate=[validate.Length(min=2, max=64), validate.Regexp(SLUG_RE, error=(
+        "Use lower-case letters, numbers and single hyphens"))])
+
+
+class AgencyOut(ma.Schema):
+    id = fields.Integer()
+    slug = fields.String()
+    name = fields.String()
+    kind = _enum(AgencyKind)
+    services = fields.String()
+    how_to_refer = fields.String()
+    address = fields.String()
+    phone = fields.String()
+    email = fields.String()
+    website = fields.String()
+    has_agreement = fields.Boolean()
+    agreement_agreed_on = fields.Date(allow_none=True)
+    agreement_review_on = fields.Date(allow_none=True)
+    key_contact_id = fields.Integer(allow_none=True)
+    deputy_contact_id = fields.Integer(allow_none=True)
+    updated_at = fields.DateTime()
+
+
+class AgencyInternalOut(AgencyOut):
+    """What host-organisation systems also see."""
+
+    agreement_summary = fields.String()
+    relationship_owner_id = fields.Integer(allow_none=True)
+    roles_to_confirm = fields.String(allow_none=True)
+
+
+class ContactPatch(ma.Schema):
+    name = fields.String(validate=validate.Length(min=2, max=120))
+    role = _text(120)
+    email = fields.Email(validate=validate.Length(max=254), allow_none=True)
+    phone = _text(40)
+    preferred_channel = _enum(Channel, allow_none=True)
+    knowledge = _text(LONG)
+    known_by_id = fields.Integer(allow_none=True, strict=True, validate=ID_RANGE)
+    started_on = FlexibleDate(allow_none=True)
+    last_spoken_on = FlexibleDate(allow_none=True)
+    last_verified_on = FlexibleDate(allow_none=True)
+
+
+class ContactIn(ContactPatch):
+    name = fields.String(required=True, validate=validate.Length(min=2, max=120))
+
+
+class ContactOut(ma.Schema):
+    id = fields.Integer()
+    agency_id = fields.Integer()
+    name = fields.String()
+    role = fields.String()
+    email = fields.String()
+    phone = fields.String()
+    preferred_channel = _enum(Channel, allow_none=True)
+    knowledge = fields.String()
+    status = _enum(ContactStatus)
+    left_on = fields.Date(allow_none=True)
+    successor_id = fields.Integer(allow_none=True)
+
+
+class ContactInternalOut(ContactOut):
+    known_by_id = fields.Integer(allow_none=True)
+    started_on = fields.Date(allow_none=True)
+    last_spoken_on = fields.Date(allow_none=True)
+    last_verified_on = fields.Date(allow_none=True)
+    handover_note = fields.String()
+
+
+class LeaveIn(ma.Schema):
+    left_on = FlexibleDate(required=True)
+    successor_id = fields.Integer(allow_none=True, strict=True, validate=ID_RANGE)
+    handover_note = _text(LONG)
+
+
+class InteractionIn(ma.Schema):
+    kind = _enum(InteractionKind, required=True)
+    occurred_on = FlexibleDate(required=True)
+    summary = fields.String(required=True, validate=validate.Length(min=2, max=LONG))
+    contact_id = fields.Integer(allow_none=True, strict=True, validate=ID_RANGE)
+
+
+class AgencyListArgs(ma.Schema):
+    q = _text(100)
+    kind = _enum(AgencyKind)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))

@@ -1,0 +1,296 @@
+"""HTML pages of the directory: thin — parse, call the service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from agencies import policies, queries, schemas, services
+from agencies.models import AgencyKind, Channel, InteractionKind
+from hub.db import MAX_ID, unit_of_work
+from hub.permissions import MANAGERS, HubError, Invalid
+from hub.web.forms import load_form
+from hub.web.guards import current_actor, signed_in
+
+bp = Blueprint("agencies", __name__)
+PER_PAGE = 25
+
+
+def _int_or_404(value: str | None) -> int:
+    if value is None or not value.isdigit() or len(value) > 10 or int(value) > MAX_ID:
+        abort(404)
+    return int(value)
+
+
+def _form_page(template: str, errors: dict[str, list[str]], status: int = 200, **context: Any) -> Any:
+    return render_template(template, errors=errors, **context), status
+
+
+def _save(schema: Any, action: Any, list_fields: tuple[str, ...] = ()) -> tuple[Any, dict[str, list[str]], dict[str, Any]]:
+    """Load the form and run the service in one unit of work; gather any refusal as form errors."""
+    data, errors, raw = load_form(schema, request.form, list_fields)
+    if data is None:
+        return None, errors, raw
+    try:
+        with unit_of_work():
+            return action(data), {}, raw
+    except Invalid as exc:
+        return None, exc.errors or {"_schema": [exc.detail]}, raw
+
+
+_NULLABLE_SUFFIXES = ("_id", "_on", "email", "website", "preferred_channel")
+
+
+def _patch(schema: Any, fields: frozenset[str], action: Any) -> tuple[Any, dict[str, list[str]], dict[str, Any]]:
+    """Like :func:`_save` for edit forms, where an emptied field means "clear it"."""
+    blanks = {k for k in request.form if k in fields and request.form[k].strip() == ""}
+
+    def _with_blanks(data: dict[str, Any]) -> Any:
+        for name in blanks:
+            data[name] = None if name.endswith(_NULLABLE_SUFFIXES) else ""
+        return action(data)
+
+    return _save(schema, _with_blanks)
+
+
+@bp.get("/directory")
+@signed_in()
+def directory() -> Any:
+    actor = current_actor()
+    q = request.args.get("q", "").strip()[:100] or None
+    kind_value = request.args.get("kind") or None
+    kind = AgencyKind(kind_value) if kind_value in AgencyKind._value2member_map_ else None
+    page = max(1, min(request.args.get("page", 1, type=int) or 1, 100000))
+    result = queries.directory(actor, q=q, kind=kind, page=page, per_page=PER_PAGE)
+    return render_template("agencies/directory.html", title="Partner directory", result=result, q=q or "",
+                           kind=kind, kinds=list(AgencyKind), can_create=policies.can_create_agency(actor))
+
+
+@bp.route("/agencies/new", methods=["GET", "POST"])
+@signed_in(*MANAGERS)
+def create_agency() -> Any:
+    actor = current_actor()
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+    if request.method == "POST":
+        agency, errors, values = _save(schemas.AgencyIn(), lambda d: services.create_agency(actor, d))
+        if agency is not None:
+            flash(f"{agency.name} has been added to the directory.")
+            return redirect(url_for("agencies.agency", agency_id=agency.id))
+    return _form_page("agencies/agency_form.html", errors, 422 if errors else 200, title="Add an agency",
+                      values=values, agency=None, fields=policies.MANAGER_AGENCY_FIELDS, kinds=list(AgencyKind),
+                      staff=queries.active_staff(), contacts=[])
+
+
+@bp.get("/agencies/<agency_id>")
+@signed_in()
+def agency(agency_id: str) -> Any:
+    actor = current_actor()
+    agency = queries.get_agency(actor, _int_or_404(agency_id))
+    contacts = queries.contacts_of(actor, agency)
+    return render_template(
+        "agencies/agency.html", title=agency.name, agency=agency, contacts=contacts,
+        log=queries.interactions(actor, agency=agency, limit=20),
+        internal=policies.can_see_internal(actor),
+        can_edit=policies.can_update_agency(actor, agency),
+        can_add_contact=policies.can_add_contact(actor, agency),
+        can_confirm=agency.roles_to_confirm is not None and policies.can_confirm_key_roles(actor, agency),
+    )
+
+
+@bp.route("/agencies/<agency_id>/edit", methods=["GET", "POST"])
+@signed_in()
+def edit_agency(agency_id: str) -> Any:
+    actor = current_actor()
+    agency = queries.get_agency(actor, _int_or_404(agency_id))
+    fields = policies.editable_agency_fields(actor, agency)
+    if not fields:
+        abort(403)
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+    if request.method == "POST":
+        done, errors, values = _patch(schemas.AgencyPatch(), fields, lambda d: services.update_agency(actor, agency, d))
+        if not errors:
+            flash("The agency's details have been saved.")
+            return redirect(url_for("agencies.agency", agency_id=agency.id))
+    return _form_page("agencies/agency_form.html", errors, 422 if errors else 200, title=f"Edit {agency.name}",
+                      values=values, agency=agency, fields=fields, kinds=list(AgencyKind),
+                      staff=queries.active_staff(), contacts=[c for c in queries.contacts_of(actor, agency)
+                                                               if c.is_active])
+
+
+@bp.post("/agencies/<agency_id>/confirm-roles")
+@signed_in()
+def confirm_roles(agency_id: str) -> Response:
+    actor = current_actor()
+    agency = queries.get_agency(actor, _int_or_404(agency_id))
+    with unit_of_work():
+        services.confirm_key_roles(actor, agency)
+    flash("The key contact and deputy are confirmed.")
+    return redirect(url_for("agencies.agency", agency_id=agency.id))
+
+
+@bp.route("/agencies/<agency_id>/contacts/new", methods=["GET", "POST"])
+@signed_in()
+def add_contact(agency_id: str) -> Any:
+    actor = current_actor()
+    agency = queries.get_agency(actor, _int_or_404(agency_id))
+    if not policies.can_add_contact(actor, agency):
+        abort(403)
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+    if request.method == "POST":
+        contact, errors, values = _save(schemas.ContactIn(), lambda d: services.add_contact(actor, agency, d))
+        if contact is not None:
+            flash(f"{contact.name} has been added.")
+            return redirect(url_for("agencies.contact", contact_id=contact.id))
+    fields = policies.STAFF_CONTACT_FIELDS if actor.is_staff else policies.PARTNER_CONTACT_FIELDS
+    return _form_page("agencies/contact_form.html", errors, 422 if errors else 200, title="Add a contact",
+                      values=values, agency=agency, contact=None, fields=fields, channels=list(Channel),
+                      staff=queries.active_staff())
+
+
+@bp.get("/contacts/<contact_id>")
+@signed_in()
+def contact(contact_id: str) -> Any:
+    actor = current_actor()
+    contact = queries.get_contact(actor, _int_or_404(contact_id))
+    predecessors = queries.predecessors_of(contact) if actor.is_staff or contact.agency_id == actor.agency_id else []
+    history_ids = [contact.id] + [p.id for p in predecessors]
+    return render_template(
+        "agencies/contact.html", title=contact.name, contact=contact, predecessors=predecessors,
+        internal=policies.can_see_internal(actor), log=queries.interactions(actor, contacts=history_ids),
+        holder=queries.current_holder(contact) if not contact.is_active else None,
+        can_edit=policies.can_update_contact(actor, contact) and contact.is_active,
+    )
+
+
+@bp.route("/contacts/<contact_id>/edit", methods=["GET", "POST"])
+@signed_in()
+def edit_contact(contact_id: str) -> Any:
+    actor = current_actor()
+    contact = queries.get_contact(actor, _int_or_404(contact_id))
+    fields = policies.editable_contact_fields(actor, contact)
+    if not fields:
+        abort(403)
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+    if request.method == "POST":
+        _done, errors, values = _patch(
+            schemas.ContactPatch(), fields, lambda d: services.update_contact(actor, contact, d))
+        if not errors:
+            flash("The contact's details have been saved.")
+            return redirect(url_for("agencies.contact", contact_id=contact.id))
+    return _form_page("agencies/contact_form.html", errors, 422 if errors else 200, title=f"Edit {contact.name}",
+                      values=values, agency=contact.agency, contact=contact, fields=fields, channels=list(Channel),
+                      staff=queries.active_staff())
+
+
+@bp.route("/contacts/<contact_id>/leave", methods=["GET", "POST"])
+@signed_in()
+def leave(contact_id: str) -> Any:
+    actor = current_actor()
+    contact = queries.get_contact(actor, _int_or_404(contact_id))
+    if not policies.can_record_leaver(actor, contact):
+        abort(403)
+    if not contact.is_active:
+        flash(f"{contact.name} has already left.")
+        return redirect(url_for("agencies.contact", contact_id=contact.id))
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+    if request.method == "POST":
+        def _record(d: dict[str, Any]) -> Any:
+            return services.record_leaver(actor, contact, left_on=d["left_on"], successor_id=d.get("successor_id"),
+                                          handover_note=d.get("handover_note", "")) or True
+        done, errors, values = _save(schemas.LeaveIn(), _record)
+        if done:
+            flash(f"{contact.name} is recorded as having left.")
+            return redirect(url_for("agencies.agency", agency_id=contact.agency_id))
+    others = [c for c in queries.contacts_of(actor, contact.agency) if c.is_active and c.id != contact.id]
+    return _form_page("agencies/leave_form.html", errors, 422 if errors else 200, title=f"{contact.name} is leaving",
+                      values=values, contact=contact, others=others)
+
+
+@bp.route("/agencies/<agency_id>/log", methods=["GET", "POST"])
+@signed_in(staff=True)
+def log_interaction(agency_id: str) -> Any:
+    actor = current_actor()
+    agency = queries.get_agency(actor, _int_or_404(agency_id))
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {"contact_id": request.args.get("contact_id", type=int)}
+    if request.method == "POST":
+        entry, errors, values = _save(schemas.InteractionIn(), lambda d: services.log_interaction(actor, agency, d))
+        if entry is not None:
+            flash("The entry has been added to the log.")
+            if entry.contact_id:
+                return redirect(url_for("agencies.contact", contact_id=entry.contact_id))
+            return redirect(url_for("agencies.agency", agency_id=agency.id))
+    contacts = [c for c in queries.contacts_of(actor, agency)]
+    return _form_page("agencies/log_form.html", errors, 422 if errors else 200, title="Add to the log",
+                      values=values, agency=agency, contacts=contacts, kinds=list(InteractionKind))
+
+
+@bp.get("/health")
+@signed_in(*MANAGERS)
+def health() -> Any:
+    report = queries.health_report(current_actor())
+    return render_template("agencies/health.html", title="Partnership health", report=report)
+
+
+@bp.get("/staff")
+@signed_in(*MANAGERS)
+def staff() -> Any:
+    return render_template("agencies/staff.html", title="Staff", people=queries.all_staff())
+
+
+@bp.route("/staff/<user_id>/offboard", methods=["GET", "POST"])
+@signed_in(*MANAGERS)
+def offboard(user_id: str) -> Any:
+    actor = current_actor()
+    leaver = queries.get_staff(_int_or_404(user_id))
+    relationships = queries.relationships_of(leaver)
+    others = [u for u in queries.active_staff() if u.id != leaver.id]
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        def _id(name: str) -> int | None:
+            value = request.form.get(name, "")
+            return int(value) if value.isdigit() and len(value) < 12 else None
+        assignments = {k: v for k in relationships.keys() if (v := _id(k.replace(":", "-"))) is not None}
+        try:
+            with unit_of_work():
+                handover = services.offboard_staff(actor, leaver, assignments, _id("default_user_id"),
+                                                   request.form.get("note", "")[:schemas.LONG])
+        except Invalid as exc:
+            errors = exc.errors or {"_schema": [exc.detail]}
+        except HubError as exc:
+            errors = {"_schema": [exc.detail]}
+        else:
+            return redirect(url_for("agencies.handover", handover_id=handover.id))
+    return _form_page("agencies/offboard.html", errors, 422 if errors else 200, title=f"Hand over {leaver.name}'s work",
+                      leaver=leaver, relationships=relationships, others=others, form=request.form)
+
+
+@bp.get("/handovers/<handover_id>")
+@signed_in(*MANAGERS)
+def handover(handover_id: str) -> Any:
+    handover = queries.get_handover(_int_or_404(handover_id))
+    from agencies.signals import handover_items
+
+    extra = [section for _fn, sections in handover_items.send(handover.leaver) for section in (sections or [])]
+    return render_template("agencies/handover.html", title=f"Handover pack: {handover.leaver.name}",
+                           handover=handover, pack=queries.handover_pack(handover), extra=extra)
+
+
+@bp.post("/handovers/<handover_id>/complete")
+@signed_in(*MANAGERS)
+def complete_handover(handover_id: str) -> Response:
+    actor = current_actor()
+    handover = queries.get_handover(_int_or_404(handover_id))
+    with unit_of_work():
+        services.complete_offboarding(actor, handover)
+    flash(f"{handover.leaver.name}'s account is disabled and every session they had has ended.")
+    return redirect(url_for("agencies.handover", handover_id=handover.id))
+
+

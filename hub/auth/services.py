@@ -1,0 +1,227 @@
+"""Sign-in, sessions, two-factor enrolment and account changes.
+
+Invariants:
+- An unknown email and a wrong password look the same, take as long, and are
+  throttled the same way.
+- Throttling counts failures per (account, IP address) and per IP address,
+  in a sliding window. Failures from elsewhere never lock a person out of
+  their own address, and every block lifts when the window passes.
+- A session exists only as an ``auth_sessions`` row; ending the row ends the
+  session, whatever the browser still holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from hub import audit
+from hub.auth import passwords, totp
+from hub.auth.models import AuthSession, LoginAttempt, User
+from hub.db import db, utcnow
+from hub.permissions import Actor, Invalid, Role
+from hub.settings_access import settings
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def account_key(email: str) -> str:
+    return audit.pseudonym(normalise_email(email), settings().secret_key)
+
+
+# Throttling -----------------------------------------------------------------
+
+
+def retry_after(email: str, ip: str) -> int:
+    """Seconds until this (account, address) may try again; 0 if it may now."""
+    cfg = settings()
+    window = dt.timedelta(minutes=cfg.login_window_minutes)
+    since = utcnow() - window
+    key = account_key(email)
+    pair = sa.select(LoginAttempt.at).where(
+        LoginAttempt.account_key == key, LoginAttempt.ip == ip, LoginAttempt.at > since
+    )
+    by_ip = sa.select(LoginAttempt.at).where(LoginAttempt.ip == ip, LoginAttempt.at > since)
+    waits = []
+    for query, limit in ((pair, cfg.login_max_failures), (by_ip, cfg.login_ip_max_failures)):
+        recent = db.session.scalars(query.order_by(LoginAttempt.at.desc()).limit(limit)).all()
+        if len(recent) >= limit:
+            # Blocked until the oldest counted failure leaves the window.
+            waits.append(int((recent[-1] + window - utcnow()).total_seconds()) + 1)
+    return max(waits, default=0)
+
+
+def note_failure(email: str, ip: str, step: str) -> None:
+    key = account_key(email)
+    db.session.add(LoginAttempt(account_key=key, ip=ip, at=utcnow()))
+    audit.record(None, "auth.sign_in_failed", step=step, account=key)
+
+
+def clear_failures(email: str, ip: str) -> None:
+    db.session.execute(
+        sa.delete(LoginAttempt).where(LoginAttempt.account_key == account_key(email), LoginAttempt.ip == ip)
+    )
+
+
+# Passwords and second factor ------------------------------------------------
+
+
+def check_password(email: str, password: str) -> User | None:
+    """The enabled user with this email and password, or None (same cost either way)."""
+    user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+    if user is None or not user.is_active:
+        passwords.verify_password(passwords.DUMMY_HASH, password)
+        return None
+    if not passwords.verify_password(user.password_hash, password):
+        return None
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    return user
+
+
+def needs_second_factor(user: User) -> bool:
+    return user.totp_enabled_at is not None or settings().require_2fa
+
+
+def verify_second_factor(user: User, code: str, secret: str | None = None) -> bool:
+    """Check a code against the user's secret (or a secret being enrolled); no replays."""
+    if secret is None:
+        if user.totp_secret_enc is None:
+            return False
+        secret = totp.decrypt(user.totp_secret_enc, settings().secret_key)
+        if secret is None:
+            return False
+    step = totp.matching_step(secret, code)
+    if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
+        return False
+    user.totp_last_step = step
+    return True
+
+
+def enrol_second_factor(user: User, secret: str, code: str) -> bool:
+    if not verify_second_factor(user, code, secret=secret):
+        return False
+    user.totp_secret_enc = totp.encrypt(secret, settings().secret_key)
+    user.totp_enabled_at = utcnow()
+    audit.record(user, "auth.two_factor_enrolled", user)
+    return True
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    errors: dict[str, list[str]] = {}
+    if not user.must_change_password and not passwords.verify_password(user.password_hash, current):
+        errors["current_password"] = ["Current password is incorrect"]
+    problems = passwords.password_problems(new, user.email)
+    if problems:
+        errors["new_password"] = problems
+    if errors:
+        raise Invalid("Your password was not changed.", errors=errors)
+    user.password_hash = passwords.hash_password(new)
+    user.must_change_password = False
+    audit.record(user, "auth.password_changed", user)
+
+
+# Sessions ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionCheck:
+    user: User | None
+    reason: str | None = None
+
+
+def start_session(user: User, ip: str | None) -> str:
+    """Open a new server-side session and return its token (for the cookie only)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(AuthSession(token_hash=_token_hash(token), user_id=user.id, created_at=now, last_seen_at=now, ip=ip))
+    user.last_sign_in_at = now
+    audit.record(user, "auth.signed_in", user)
+    return token
+
+
+def load_session(token: str) -> SessionCheck:
+    """The user behind a session token, if the session is still live."""
+    row = db.session.scalar(sa.select(AuthSession).where(AuthSession.token_hash == _token_hash(token)))
+    if row is None or row.ended_at is not None:
+        return SessionCheck(None, "ended")
+    cfg, now = settings(), utcnow()
+    reason = None
+    if now - row.last_seen_at > dt.timedelta(minutes=cfg.session_idle_minutes):
+        reason = "idle"
+    elif now - row.created_at > dt.timedelta(hours=cfg.session_absolute_hours):
+        reason = "expired"
+    user = db.session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        reason = "disabled"
+    if reason:
+        row.ended_at, row.end_reason = now, reason
+        return SessionCheck(None, reason)
+    if now - row.last_seen_at > dt.timedelta(seconds=30):
+        row.last_seen_at = now
+    return SessionCheck(user)
+
+
+def end_session(token: str, reason: str = "signed_out") -> None:
+    row = db.session.scalar(sa.select(AuthSession).where(AuthSession.token_hash == _token_hash(token)))
+    if row is not None and row.ended_at is None:
+        row.ended_at, row.end_reason = utcnow(), reason
+        user = db.session.get(User, row.user_id)
+        audit.record(user, "auth.signed_out", object_type="user", object_id=row.user_id)
+
+
+def end_all_sessions(user: User, reason: str) -> int:
+    result = db.session.execute(
+        sa.update(AuthSession)
+        .where(AuthSession.user_id == user.id, AuthSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), end_reason=reason)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# Accounts ---------------------------------------------------------------
+
+
+def create_user(
+    actor: Actor, *, email: str, name: str, agency_id: int, role: Role, password: str | None = None
+) -> tuple[User, str]:
+    """Create an account. Returns the user and the one-time password to hand over."""
+    email = normalise_email(email)
+    if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
+        raise Invalid("An account with this email already exists.", errors={"email": ["Already in use"]})
+    generated = password is None
+    password = password or secrets.token_urlsafe(12)
+    if not generated:
+        problems = passwords.password_problems(password, email)
+        if problems:
+            raise Invalid("The password is not acceptable.", errors={"password": problems})
+    user = User(
+        email=email,
+        name=name,
+        agency_id=agency_id,
+        role=role,
+        password_hash=passwords.hash_password(password),
+        must_change_password=True,
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record(actor, "user.created", user, role=role.value, agency_id=agency_id)
+    return user, password
+
+
+def disable_user(actor: Actor, user: User, reason: str = "disabled") -> None:
+    """Disable an account and end every session it has, at once."""
+    if user.disabled_at is None:
+        user.disabled_at = utcnow()
+    ended = end_all_sessions(user, reason)
+    audit.record(actor, "user.disabled", user, sessions_ended=ended)

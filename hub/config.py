@@ -1,0 +1,118 @@
+"""Settings for one hub instance, read from the environment at start-up.
+
+Nothing reads the environment at import time: ``create_app`` calls
+:meth:`Settings.from_env` (or takes a ``Settings`` from a test).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import warnings
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+DEV_SECRET_WARNING = (
+    "SECRET_KEY is not set: using a throwaway development key. "
+    "Sessions will not survive a restart. Set SECRET_KEY in production."
+)
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about a hub instance. See README, "Configuration"."""
+
+    database_url: str | None = None
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(48))
+    secret_key_is_dev: bool = True
+    # Sign-in and sessions.
+    require_2fa: bool = True
+    secure_cookies: bool = True
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 10
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+    login_ip_max_failures: int = 50
+    # OAuth 2.0 access tokens for partner systems.
+    token_lifetime_seconds: int = 900
+    # Partnership health thresholds.
+    stale_verified_days: int = 180
+    stale_spoken_days: int = 90
+    agreement_review_warning_days: int = 30
+    # Where the hub is reachable, for links in messages and the demo banner.
+    # How many reverse proxies in front of the hub to trust for client IPs.
+    proxy_hops: int = 0
+    base_url: str = "http://127.0.0.1:8000"
+    demo: bool = False
+    testing: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        secret = env.get("SECRET_KEY")
+        demo = _bool(env.get("HUB_DEMO"), False)
+        settings = cls(
+            database_url=env.get("DATABASE_URL") or None,
+            secret_key=secret or secrets.token_urlsafe(48),
+            secret_key_is_dev=not secret,
+            require_2fa=_bool(env.get("HUB_REQUIRE_2FA"), True),
+            secure_cookies=_bool(env.get("HUB_SECURE_COOKIES"), not demo),
+            session_idle_minutes=_int(env, "HUB_SESSION_IDLE_MINUTES", 30),
+            session_absolute_hours=_int(env, "HUB_SESSION_ABSOLUTE_HOURS", 10),
+            login_max_failures=_int(env, "HUB_LOGIN_MAX_FAILURES", 5),
+            login_window_minutes=_int(env, "HUB_LOGIN_WINDOW_MINUTES", 15),
+            login_ip_max_failures=_int(env, "HUB_LOGIN_IP_MAX_FAILURES", 50),
+            token_lifetime_seconds=_int(env, "HUB_TOKEN_LIFETIME_SECONDS", 900),
+            stale_verified_days=_int(env, "HUB_STALE_VERIFIED_DAYS", 180),
+            stale_spoken_days=_int(env, "HUB_STALE_SPOKEN_DAYS", 90),
+            agreement_review_warning_days=_int(env, "HUB_AGREEMENT_REVIEW_WARNING_DAYS", 30),
+            proxy_hops=_int(env, "HUB_PROXY_HOPS", 0),
+            base_url=env.get("HUB_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+            demo=demo,
+        )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Refuse settings that would make the hub unsafe or unusable."""
+        if not self.require_2fa and not (self.demo or self.testing):
+            raise ValueError(
+                "HUB_REQUIRE_2FA=false is allowed only with HUB_DEMO=true: "
+                "two-factor sign-in protects women's data."
+            )
+        if self.session_idle_minutes < 1 or self.session_absolute_hours < 1:
+            raise ValueError("session time-outs must be positive")
+        if self.secret_key_is_dev and not (self.demo or self.testing):
+            warnings.warn(DEV_SECRET_WARNING, RuntimeWarning, stacklevel=2)
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    def sqlalchemy_url(self, instance_path: str) -> str:
+        """The SQLAlchemy URL: DATABASE_URL, or an embedded SQLite file."""
+        url = self.database_url
+        if not url:
+            return "sqlite:///" + str(Path(instance_path) / "hub.sqlite3")
+        # Accept the usual postgres:// and postgresql:// forms; use psycopg 3.
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url

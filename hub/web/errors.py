@@ -1,0 +1,109 @@
+"""Turn every refusal into a clear 4xx: a problem document (RFC 9457) for
+the API and OAuth endpoints, an error page for people.
+
+Unexpected exceptions become a generic 500 with a correlation id that is
+logged with the traceback; the response never carries internal details.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from hub.oauth.server import OAuthProblem
+from hub.permissions import HubError, Invalid
+
+log = logging.getLogger(__name__)
+PROBLEM_TYPE = "https://partnership-hub.invalid/problems/"
+PROBLEM_CT = "application/problem+json"
+
+
+def wants_problem_json() -> bool:
+    return request.path.startswith(("/api/", "/oauth/"))
+
+
+def problem(status: int, title: str, detail: str, slug: str | None = None, **extra: Any) -> Response:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE + (slug or str(status)),
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    body.update({k: v for k, v in extra.items() if v is not None})
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM_CT
+    return response
+
+
+def _page(status: int, title: str, detail: str, errors: dict[str, list[str]] | None = None) -> Response:
+    html = render_template("error.html", status=status, title=title, detail=detail, errors=errors or {})
+    return Response(html, status=status, mimetype="text/html")
+
+
+def _http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    errors = data.get("messages")
+    if isinstance(errors, dict) and len(errors) == 1 and next(iter(errors)) in {"json", "form", "query"}:
+        errors = next(iter(errors.values()))  # webargs nests field errors by location
+    title = error.name
+    detail = error.description or title
+    if status == 422 and errors:
+        detail = "The request has fields that are missing, unknown or invalid."
+    if status == 400 and "JSON" in detail:
+        detail = "The request body is not valid JSON."
+    if wants_problem_json():
+        response = problem(status, title, detail, errors=errors or None)
+    else:
+        response = _page(status, title, detail, errors if isinstance(errors, dict) else None)
+    for name, value in (data.get("headers") or {}).items():
+        response.headers[name] = value
+    if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
+def _hub_error(error: HubError) -> Response:
+    if wants_problem_json():
+        extra = dict(error.extra)
+        if isinstance(error, Invalid) and error.errors:
+            extra["errors"] = error.errors
+        return problem(error.status, error.title, error.detail, **extra)
+    return _page(error.status, error.title, error.detail, getattr(error, "errors", None))
+
+
+def _oauth_problem(error: OAuthProblem) -> Response:
+    response = problem(
+        error.status, "Not authorised" if error.status == 401 else "Not allowed",
+        error.description or error.error, slug=error.error, error=error.error,
+    )
+    for name, value in error.headers:
+        response.headers[name] = value
+    return response
+
+
+def _csrf_error(error: CSRFError) -> Response:
+    return _page(400, "Your form has expired", "Go back, reload the page and try again.")
+
+
+def _unexpected(error: Exception) -> Response:
+    incident = secrets.token_hex(6)
+    log.exception("unhandled error, incident %s", incident)
+    detail = f"Something went wrong on our side. If it happens again, quote incident {incident}."
+    if wants_problem_json():
+        return problem(500, "Internal error", detail, incident=incident)
+    return _page(500, "Sorry, there is a problem with the service", detail)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_exception)
+    app.register_error_handler(HubError, _hub_error)
+    app.register_error_handler(OAuthProblem, _oauth_problem)
+    app.register_error_handler(Exception, _unexpected)
