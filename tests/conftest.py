@@ -1,0 +1,128 @@
+"""Test fixtures: a real PostgreSQL database built by the migrations, one
+savepoint rollback per test, and helpers to act as each kind of user.
+
+Set HUB_TEST_DATABASE_URL to point at another server; each xdist worker
+gets its own database (``<name>_<worker>``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import flask_migrate
+import psycopg
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from hub.app import create_app
+from hub.config import Settings
+from hub.db import db
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/hub_test"
+TEST_SECRET = "test-secret-key-not-for-production-use-0123456789"
+
+
+def _worker_url(worker_id: str) -> str:
+    base = os.environ.get("HUB_TEST_DATABASE_URL", DEFAULT_URL)
+    return base if worker_id == "master" else f"{base}_{worker_id}"
+
+
+def _recreate_database(url: str) -> None:
+    match = re.match(r"^(postgres(?:ql)?://[^/]+)/(\w+)$", url)
+    assert match, f"unsupported test database URL {url}"
+    server, name = match.groups()
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def make_settings(**overrides: Any) -> Settings:
+    base = Settings(
+        testing=True, secret_key=TEST_SECRET, secret_key_is_dev=False, secure_cookies=False, require_2fa=True,
+    )
+    return base.with_(**overrides)
+
+
+@pytest.fixture(scope="session")
+def database_url(worker_id: str) -> str:
+    url = _worker_url(worker_id)
+    _recreate_database(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Flask]:
+    app = create_app(make_settings(database_url=database_url))
+    with app.app_context():
+        flask_migrate.upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _transaction(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Run each test inside a transaction that is rolled back afterwards.
+
+    Requests made by the test client share the connection; their commits
+    release savepoints, so they never reach the database for real.
+    """
+    if "app" not in request.fixturenames and "client" not in request.fixturenames:
+        yield
+        return
+    app: Flask = request.getfixturevalue("app")
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        )
+        try:
+            yield
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def settings(app: Flask) -> Settings:
+    return app.extensions["hub_settings"]  # type: ignore[no-any-return]
+
+
+def count_queries(app: Flask) -> Any:
+    """A context manager counting SQL statements sent while it is open."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def counter() -> Iterator[list[str]]:
+        statements: list[str] = []
+
+        def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+                statements.append(statement)
+
+        engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield statements
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", before)
+
+    return counter()
+
+
+pytest_plugins = ["tests.helpers"]
