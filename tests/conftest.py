@@ -17,6 +17,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from sqlalchemy.orm import scoped_session, sessionmaker
 
@@ -42,6 +43,22 @@ def _recreate_database(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request gets its own application context,
+    as in production (so ``g``, the signed-in user and the database session
+    do not leak from the test, or from one request into the next)."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        # What the test set up is committed first, as it would be in real life
+        # (into the test's outer transaction, which is still rolled back).
+        db.session.commit()
+        token = _cv_app.set(None)  # type: ignore[arg-type]
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+
+
 def make_settings(**overrides: Any) -> Settings:
     base = Settings(
         testing=True, secret_key=TEST_SECRET, secret_key_is_dev=False, secure_cookies=False, require_2fa=True,
@@ -59,6 +76,7 @@ def database_url(worker_id: str) -> str:
 @pytest.fixture(scope="session")
 def app(database_url: str) -> Iterator[Flask]:
     app = create_app(make_settings(database_url=database_url))
+    app.test_client_class = IsolatedClient
     with app.app_context():
         flask_migrate.upgrade()
     yield app

@@ -167,7 +167,7 @@ def change_password() -> Any:
         try:
             with unit_of_work():
                 services.change_password(
-                    current_user, request.form.get("current_password", "")[:1024],
+                    current_user._get_current_object(), request.form.get("current_password", "")[:1024],
                     request.form.get("new_password", "")[:1024],
                 )
         except Invalid as exc:

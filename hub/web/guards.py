@@ -50,7 +50,8 @@ def signed_in(*roles: Role, staff: bool = False) -> Callable[[F], F]:
         @functools.wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
-                return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
+                ended = g.get("session_end_reason")
+                return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?"), ended=ended))
             if current_user.must_change_password and request.endpoint not in _SETUP_ENDPOINTS:
                 return redirect(url_for("auth.change_password"))
             if staff and not current_user.is_staff:
