@@ -30,8 +30,15 @@ TEST_SECRET = "test-secret-key-not-for-production-use-0123456789"
 
 
 def _worker_url(worker_id: str) -> str:
+    """One database per test process, so parallel runs never share one."""
     base = os.environ.get("HUB_TEST_DATABASE_URL", DEFAULT_URL)
-    return base if worker_id == "master" else f"{base}_{worker_id}"
+    return f"{base}_{os.getpid()}"
+
+
+def _drop_database(url: str) -> None:
+    server, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _recreate_database(url: str) -> None:
@@ -67,10 +74,11 @@ def make_settings(**overrides: Any) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def database_url(worker_id: str) -> str:
+def database_url(worker_id: str) -> Iterator[str]:
     url = _worker_url(worker_id)
     _recreate_database(url)
-    return url
+    yield url
+    _drop_database(url)
 
 
 @pytest.fixture(scope="session")
