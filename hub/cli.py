@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 
 import click
+import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup
 
@@ -35,6 +36,50 @@ def audit_verify() -> None:
         err=True,
     )
     sys.exit(1)
+
+
+@hub_cli.command("disable-user")
+@click.option("--email", required=True)
+def disable_user(email: str) -> None:
+    """Disable an account and end all its sessions at once."""
+    from hub.auth import services
+    from hub.auth.models import User
+    from hub.db import db, unit_of_work
+    from hub.permissions import SYSTEM
+
+    set_origin(Origin("cli"))
+    user = db.session.scalar(sa.select(User).where(User.email == services.normalise_email(email)))
+    if user is None:
+        click.echo(f"Error: no account with email {email}", err=True)
+        sys.exit(2)
+    with unit_of_work():
+        services.disable_user(SYSTEM, user)
+    click.echo(f"Disabled {user.email}; their sessions have ended.")
+
+
+@hub_cli.command("disable-client")
+@click.option("--client-id", required=True)
+def disable_client(client_id: str) -> None:
+    """Disable a partner system: its tokens stop working at once."""
+    from hub import audit
+    from hub.db import db, unit_of_work, utcnow
+    from hub.oauth.models import OAuthClient, OAuthToken
+    from hub.permissions import SYSTEM
+
+    set_origin(Origin("cli"))
+    client = db.session.scalar(sa.select(OAuthClient).where(OAuthClient.client_id == client_id))
+    if client is None:
+        click.echo(f"Error: no client {client_id}", err=True)
+        sys.exit(2)
+    with unit_of_work():
+        now = utcnow()
+        client.disabled_at = client.disabled_at or now
+        db.session.execute(
+            sa.update(OAuthToken).where(OAuthToken.client_pk == client.id, OAuthToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        audit.record(SYSTEM, "oauth.client_disabled", object_type="oauth_client", object_id=client.id)
+    click.echo(f"Disabled client {client_id}; its tokens are revoked.")
 
 
 def init_app(app: Flask) -> None:

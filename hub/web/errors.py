@@ -84,7 +84,8 @@ def _oauth_problem(error: OAuthProblem) -> Response:
         error.description or error.error, slug=error.error, error=error.error,
     )
     for name, value in error.headers:
-        response.headers[name] = value
+        if name.lower() != "content-type":
+            response.headers[name] = value
     return response
 
 

@@ -12,6 +12,7 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from authlib.oauth2 import OAuth2Error
 from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
 
@@ -73,7 +74,10 @@ def api_scope(*scopes: str) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @functools.wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            token = require_oauth.acquire_token([" ".join(scopes)])
+            try:
+                token = require_oauth.acquire_token([" ".join(scopes)])
+            except OAuth2Error as error:
+                require_oauth.raise_error_response(error)
             g.actor = client_actor(token.client, token.scope)
             set_origin(Origin("api", request.remote_addr))
             return view(*args, **kwargs)
