@@ -16,7 +16,7 @@ import flask_migrate
 import psycopg
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from sqlalchemy.orm import scoped_session, sessionmaker
@@ -58,7 +58,8 @@ class IsolatedClient(FlaskClient):
     def open(self, *args: Any, **kwargs: Any) -> Any:
         # What the test set up is committed first, as it would be in real life
         # (into the test's outer transaction, which is still rolled back).
-        db.session.commit()
+        if has_app_context():
+            db.session.commit()
         token = _cv_app.set(None)  # type: ignore[arg-type]
         try:
             return super().open(*args, **kwargs)
@@ -99,8 +100,8 @@ def _transaction(request: pytest.FixtureRequest) -> Iterator[None]:
     Requests made by the test client share the connection; their commits
     release savepoints, so they never reach the database for real.
     """
-    if "app" not in request.fixturenames and "client" not in request.fixturenames:
-        yield
+    if request.node.get_closest_marker("browser") or request.node.get_closest_marker("own_database"):
+        yield  # these run against a database (and server) of their own
         return
     app: Flask = request.getfixturevalue("app")
     with app.app_context():

@@ -1,0 +1,102 @@
+"""The embedded SQLite default: the same migrations apply, the demo loads,
+and the main flows work end to end with real commits."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from agencies.models import Agency, Contact, ContactStatus
+from hub.app import create_app
+from hub.auth.models import User
+from hub.db import db
+from tests.conftest import IsolatedClient, make_settings
+
+pytestmark = pytest.mark.own_database
+
+
+@pytest.fixture(scope="module")
+def sqlite_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    path = tmp_path_factory.mktemp("sqlite") / "hub.sqlite3"
+    app = create_app(make_settings(database_url=f"sqlite:///{path}", require_2fa=False))
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        flask_migrate.upgrade()
+    result = app.test_cli_runner().invoke(args=["hub", "demo"])
+    assert result.exit_code == 0, result.output
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _token(client, path):
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+
+
+def _post(client, path, data, token_from=None):
+    return client.post(path, data={"csrf_token": _token(client, token_from or path), **data})
+
+
+@pytest.fixture
+def signed_in(sqlite_app: Flask):
+    from agencies.demo import DEMO_PASSWORD
+
+    client = sqlite_app.test_client()
+    response = _post(client, "/sign-in", {"email": "manager@northgate.example.org", "password": DEMO_PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def test_migrations_leave_no_drift_on_sqlite(sqlite_app):
+    with sqlite_app.app_context():
+        flask_migrate.check()
+
+
+def test_demo_partnership_is_loaded(sqlite_app):
+    with sqlite_app.app_context():
+        partners = db.session.scalar(sa.select(sa.func.count(Agency.id)).where(Agency.kind != "host"))
+        contacts = db.session.scalar(sa.select(sa.func.count(Contact.id)))
+        left = db.session.scalar(sa.select(sa.func.count(Contact.id)).where(Contact.status == ContactStatus.LEFT))
+        roles = {r for (r,) in db.session.execute(sa.select(User.role).distinct())}
+    assert partners >= 15 and contacts >= 40 and left >= 5
+    assert {r.value for r in roles} == {"admin", "manager", "practitioner", "partner_lead", "partner"}
+
+
+def test_directory_search_agency_and_health_pages(signed_in):
+    page = signed_in.get("/directory?q=emergency+bed").get_data(as_text=True)
+    assert "Riverside Council Housing Options" in page
+    with signed_in.application.app_context():
+        agency_id = db.session.scalar(sa.select(Agency.id).where(Agency.slug == "city-probation"))
+    page = signed_in.get(f"/agencies/{agency_id}").get_data(as_text=True)
+    assert "Marion Hale" in page and "Paula Strand" in page
+    health = signed_in.get("/health").get_data(as_text=True)
+    assert "Dee Walsh" in health  # her relationships are held by someone who has left
+
+
+def test_add_contact_and_record_a_leaver(signed_in):
+    app = signed_in.application
+    with app.app_context():
+        agency_id = db.session.scalar(sa.select(Agency.id).where(Agency.slug == "beacon-isva"))
+        jade = db.session.scalar(sa.select(Contact.id).where(Contact.name == "Jade Mensah"))
+    response = _post(signed_in, f"/agencies/{agency_id}/contacts/new",
+                     {"name": "Nia Newcomer", "role": "ISVA", "email": "nia@beacon-isva.example.org"})
+    assert response.status_code == 302
+    with app.app_context():
+        nia = db.session.scalar(sa.select(Contact.id).where(Contact.name == "Nia Newcomer"))
+    response = _post(signed_in, f"/contacts/{jade}/leave", {"left_on": "2026-11-01", "successor_id": str(nia)})
+    assert response.status_code == 302
+    with app.app_context():
+        agency = db.session.get(Agency, agency_id)
+        assert agency.key_contact_id == nia
+        assert db.session.get(Contact, jade).status is ContactStatus.LEFT
+    assert "Took over from" in signed_in.get(f"/contacts/{nia}").get_data(as_text=True)
+
+
+def test_audit_chain_verifies_on_sqlite(sqlite_app):
+    result = sqlite_app.test_cli_runner().invoke(args=["hub", "audit", "verify"])
+    assert result.exit_code == 0, result.output
