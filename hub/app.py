@@ -17,7 +17,7 @@ from flask import Flask, abort, g, request, session
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from hub import audit, cli
+from hub import audit, cli, scheduler  # scheduler: registers the job_runs table
 from hub.auth import services as auth_services
 from hub.config import DEV_SECRET_WARNING, Settings
 from hub.db import db

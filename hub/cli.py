@@ -38,6 +38,36 @@ def audit_verify() -> None:
     sys.exit(1)
 
 
+@hub_cli.command("scheduler")
+@click.option("--once", "once", metavar="JOB_ID", help="Run one job now and exit.")
+@click.option("--list", "list_jobs", is_flag=True, help="List the jobs and their schedules.")
+def scheduler(once: str | None, list_jobs: bool) -> None:
+    """Run the scheduler process (one per deployment; never in web workers)."""
+    from flask import current_app
+
+    from hub.scheduler import build_scheduler, collect_jobs, run_job
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    jobs = collect_jobs()
+    if list_jobs:
+        for job in jobs:
+            click.echo(f"{job.id:40} {job.cron}  {job.description}")
+        return
+    if once:
+        match = [job for job in jobs if job.id == once]
+        if not match:
+            click.echo(f"Error: no job {once!r}; see --list", err=True)
+            sys.exit(2)
+        outcome = run_job(app, match[0])
+        click.echo(f"{once}: {outcome}")
+        sys.exit(0 if outcome != "failed" else 1)
+    click.echo(f"Scheduler started with {len(jobs)} job(s), Europe/London time. Ctrl-C stops it.")
+    try:
+        build_scheduler(app).start()
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("Scheduler stopped.")
+
+
 @hub_cli.command("disable-user")
 @click.option("--email", required=True)
 def disable_user(email: str) -> None:

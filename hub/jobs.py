@@ -1,0 +1,30 @@
+"""The kernel's own periodic jobs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from hub.auth.models import AuthSession, LoginAttempt
+from hub.db import db, utcnow
+from hub.scheduler import Job
+
+SESSION_RECORD_DAYS = 30
+
+
+def purge_sign_in_records() -> str:
+    """Forget failed sign-in attempts after a day, and ended sessions after 30
+    days (the audit log keeps the history)."""
+    now = utcnow()
+    attempts = db.session.execute(sa.delete(LoginAttempt).where(LoginAttempt.at < now - dt.timedelta(days=1)))
+    sessions = db.session.execute(
+        sa.delete(AuthSession).where(AuthSession.ended_at < now - dt.timedelta(days=SESSION_RECORD_DAYS))
+    )
+    return f"{attempts.rowcount} attempts, {sessions.rowcount} sessions"  # type: ignore[attr-defined]
+
+
+JOBS = [
+    Job("hub.purge-sign-in-records", purge_sign_in_records, cron={"hour": 3, "minute": 15},
+        description="Forget old failed sign-ins and ended sessions"),
+]
