@@ -1,0 +1,188 @@
+"""A live hub server and a headless Chromium for the end-to-end tests.
+
+Unlike the rest of the suite these tests need real commits: the browser
+talks to a real HTTP server in another thread, so the savepoint-rollback
+``app``/``client`` fixtures cannot be used. The server gets its own
+database (``hub_test_browser``, plus the xdist worker's suffix), built by
+the migrations and seeded through the services, and serves it with
+werkzeug for the whole session.
+
+Chromium is Debian's (``/usr/bin/chromium``), never one downloaded by
+``playwright install``. Without it the tests are skipped locally and fail
+in CI (``CI=true``), so a CI image that lost its browser cannot pass quietly.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import flask_migrate
+import pytest
+
+from agencies import services as agency_services
+from agencies.models import AgencyKind, Channel
+from hub.app import create_app
+from hub.auth import services as auth_services
+from hub.db import db
+from hub.permissions import SYSTEM, Role
+from tests.conftest import DEFAULT_URL, _recreate_database, make_settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+PASSWORD = "correct horse battery staple"
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI") == "true"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if CHROMIUM.exists() or _in_ci():
+        return  # in CI a missing browser fails in the ``browser`` fixture instead
+    skip = pytest.mark.skip(reason=f"{CHROMIUM} is not installed (apt-get install chromium); browser tests skipped")
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.path)).parents:
+            item.add_marker(skip)
+
+
+def _database_url() -> str:
+    base = os.environ.get("HUB_TEST_DATABASE_URL", DEFAULT_URL)
+    match = re.match(r"^(postgres(?:ql)?://[^/]+)/\w+$", base)
+    assert match, f"unsupported test database URL {base}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"{match.group(1)}/hub_test_browser" + (f"_{worker}" if worker else "")
+
+
+@dataclass(frozen=True)
+class Seed:
+    """What the journey starts from."""
+
+    user_email: str
+    user_name: str
+    agency_name: str
+    other_agency_name: str
+    leaver_name: str
+    colleague_name: str
+
+
+SEED = Seed(
+    user_email="sam.practitioner@example.org",
+    user_name="Sam Practitioner",
+    agency_name="Northside Housing Options",
+    other_agency_name="Riverside Probation Delivery Unit",
+    leaver_name="Dana Okafor",
+    colleague_name="Priya Shah",
+)
+
+
+def _seed() -> None:
+    host = agency_services.create_agency(SYSTEM, {"name": "Test Women's Centre", "kind": AgencyKind.HOST})
+    housing = agency_services.create_agency(
+        SYSTEM,
+        {
+            "name": SEED.agency_name,
+            "kind": AgencyKind.HOUSING,
+            "services": "Homelessness assessments, emergency beds, the housing register.",
+            "how_to_refer": "Email the duty officer before noon; same-day beds are possible.",
+            "phone": "0161 496 0000",
+            "email": "duty@northside.example.org",
+        },
+    )
+    agency_services.create_agency(SYSTEM, {"name": SEED.other_agency_name, "kind": AgencyKind.PROBATION})
+    leaver = agency_services.add_contact(
+        SYSTEM,
+        housing,
+        {
+            "name": SEED.leaver_name,
+            "role": "Senior housing officer",
+            "email": "dana@northside.example.org",
+            "phone": "0161 496 0001",
+            "preferred_channel": Channel.EMAIL,
+            "knowledge": "Knows the housing register inside out; can get an emergency bed the same day.",
+        },
+    )
+    colleague = agency_services.add_contact(
+        SYSTEM,
+        housing,
+        {
+            "name": SEED.colleague_name,
+            "role": "Housing officer",
+            "email": "priya@northside.example.org",
+        },
+    )
+    agency_services.update_agency(SYSTEM, housing, {"key_contact_id": leaver.id, "deputy_contact_id": colleague.id})
+    user, _ = auth_services.create_user(
+        SYSTEM,
+        email=SEED.user_email,
+        name=SEED.user_name,
+        agency_id=host.id,
+        role=Role.PRACTITIONER,
+        password=PASSWORD,
+    )
+    user.must_change_password = False
+    db.session.commit()
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    """The base URL of a real hub server on a fresh, seeded database."""
+    from werkzeug.serving import make_server
+
+    url = _database_url()
+    _recreate_database(url)
+    hub = create_app(make_settings(database_url=url, require_2fa=True))
+    with hub.app_context():
+        flask_migrate.upgrade()
+        _seed()
+    server = make_server("127.0.0.1", 0, hub, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="hub-live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with hub.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing and CI=true: the browser tests must run in CI")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, live_server: str) -> Iterator[Any]:
+    """A fresh browser context (no cookies) with a page, its URLs relative to the live server."""
+    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
