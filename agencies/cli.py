@@ -12,10 +12,11 @@ import sys
 from pathlib import Path
 
 import click
+import marshmallow as ma
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from agencies import importer, queries, services
+from agencies import importer, queries, schemas, services
 from agencies.models import Agency, AgencyKind
 from hub.audit import Origin, set_origin
 from hub.auth import services as auth_services
@@ -47,6 +48,10 @@ def _agency(slug: str) -> Agency:
 def init(name: str, slug: str) -> None:
     """Create the host organisation (the charity running the hub). Idempotent."""
     set_origin(Origin("cli"))
+    try:
+        schemas.AgencyIn().load({"name": name, "slug": slug, "kind": AgencyKind.HOST.value})
+    except ma.ValidationError as exc:
+        _fail("; ".join(f"--{k}: {' '.join(v)}" for k, v in exc.normalized_messages().items()))
     host = db.session.scalar(sa.select(Agency).where(Agency.kind == AgencyKind.HOST))
     if host is not None:
         if host.slug != slug:
@@ -69,6 +74,10 @@ def init(name: str, slug: str) -> None:
 def create_user(email: str, agency_slug: str, role: str, name: str | None) -> None:
     """Create a user; print a one-time password (or take HUB_NEW_USER_PASSWORD)."""
     set_origin(Origin("cli"))
+    try:
+        ma.validate.Email(error="--email: enter a real email address, like name@example.org")(email.strip())
+    except ma.ValidationError as exc:
+        _fail(" ".join(exc.messages))
     agency = _agency(agency_slug)
     role_enum = Role(role)
     if (role_enum in HOST_ROLES) != agency.is_host:
@@ -140,8 +149,11 @@ def import_csv(path: Path, skip_bad_rows: bool) -> None:
         click.echo(f"Row {problem.line}: {problem.reason}", err=True)
     if plan.problems and not skip_bad_rows:
         _fail(f"{len(plan.problems)} bad row(s); nothing imported. Fix them, or use --skip-bad-rows.")
-    with click.progressbar(length=len(plan.good), label="Importing", file=sys.stderr) as bar, unit_of_work():
-        result = importer.apply(SYSTEM, plan, progress=bar.update)
+    try:
+        with click.progressbar(length=len(plan.good), label="Importing", file=sys.stderr) as bar, unit_of_work():
+            result = importer.apply(SYSTEM, plan, progress=bar.update)
+    except HubError as exc:
+        _fail(f"nothing imported: {exc.detail}")
     click.echo(
         f"Imported {result.agencies} new agencies and {result.contacts} contacts"
         + (f"; skipped {len(plan.problems)} bad row(s)." if plan.problems else ".")

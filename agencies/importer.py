@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import marshmallow as ma
+import sqlalchemy as sa
 
 from agencies import queries, schemas, services
-from agencies.models import Agency
+from agencies.models import Agency, AgencyKind, Contact
+from hub.db import db
 from hub.permissions import Actor, HubError
 
 AGENCY_COLUMNS = {
@@ -32,6 +34,7 @@ CONTACT_COLUMNS = {
 }
 FLAG_COLUMNS = ("key_contact", "deputy")
 COLUMNS = ("agency_slug", *AGENCY_COLUMNS, *CONTACT_COLUMNS, *FLAG_COLUMNS)
+REQUIRED_COLUMNS = ("agency_slug",)
 MAX_ROWS = 20_000
 MAX_FILE_BYTES = 10 * 1024 * 1024
 
@@ -66,13 +69,19 @@ def read(path: Path) -> list[tuple[int, dict[str, str]]]:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
             header = [h.strip() for h in (reader.fieldnames or [])]
-            missing = [c for c in ("agency_slug",) if c not in header]
+            if not any(header):
+                raise FileProblem("the file is empty: its first line must be the header row, naming "
+                                  + ", ".join(COLUMNS))
+            missing = [c for c in REQUIRED_COLUMNS if c not in header]
             unknown = [h for h in header if h not in COLUMNS]
-            if missing or unknown:
+            repeated = sorted({h for h in header if header.count(h) > 1})
+            if missing or unknown or repeated:
                 raise FileProblem(
-                    "the header row must name these columns: " + ", ".join(COLUMNS)
+                    f"the header row must name {', '.join(REQUIRED_COLUMNS)}, and may name only these columns: "
+                    + ", ".join(COLUMNS)
                     + (f" (missing: {', '.join(missing)})" if missing else "")
-                    + (f" (not known: {', '.join(unknown)})" if unknown else "")
+                    + (f" (not known: {', '.join(repr(h) for h in unknown)})" if unknown else "")
+                    + (f" (named more than once: {', '.join(repeated)})" if repeated else "")
                 )
             reader.fieldnames = header
             rows = []
@@ -83,9 +92,11 @@ def read(path: Path) -> list[tuple[int, dict[str, str]]]:
                     rows.append((reader.line_num, {"__extra__": "yes"}))
                     continue
                 rows.append((reader.line_num, {k: (v or "").strip() for k, v in row.items()}))
+            if not rows:
+                raise FileProblem("the file has a header row but no rows to import")
             return rows
     except UnicodeDecodeError as exc:
-        raise FileProblem("the file is not UTF-8 text") from exc
+        raise FileProblem("the file is not UTF-8 text: save it from your spreadsheet as \"CSV UTF-8\"") from exc
     except csv.Error as exc:
         raise FileProblem(f"the file is not valid CSV: {exc}") from exc
 
@@ -110,6 +121,20 @@ def check(rows: list[tuple[int, dict[str, str]]], progress: Callable[[int], Any]
     plan = Plan()
     seen_contacts: set[tuple[str, str, str]] = set()
     flags_taken: set[tuple[str, str]] = set()
+    existing: dict[str, Agency | None] = {}
+    known_contacts: dict[str, set[tuple[str, str]]] = {}
+
+    def in_hub(slug: str) -> Agency | None:
+        if slug not in existing:
+            existing[slug] = queries.get_agency_by_slug(slug)
+        return existing[slug]
+
+    def known_at(agency: Agency) -> set[tuple[str, str]]:
+        if agency.slug not in known_contacts:
+            found = db.session.execute(sa.select(Contact.name, Contact.email).where(Contact.agency_id == agency.id))
+            known_contacts[agency.slug] = {(name.lower(), (email or "").lower()) for name, email in found}
+        return known_contacts[agency.slug]
+
     for line, row in rows:
         progress(1)
         if "__extra__" in row:
@@ -121,13 +146,19 @@ def check(rows: list[tuple[int, dict[str, str]]], progress: Callable[[int], Any]
         except ma.ValidationError:
             plan.problems.append(Problem(line, "agency_slug: use lower-case letters, numbers and single hyphens"))
             continue
+        agency = in_hub(slug)
         agency_values = {AGENCY_COLUMNS[k]: v for k, v in row.items() if k in AGENCY_COLUMNS and v}
-        if queries.get_agency_by_slug(slug) is None and slug not in plan.new_agencies:
+        if agency is None and slug not in plan.new_agencies:
             try:
-                plan.new_agencies[slug] = schemas.AgencyIn().load({"slug": slug, **agency_values})
+                new_agency = schemas.AgencyIn().load({"slug": slug, **agency_values})
             except ma.ValidationError as exc:
                 plan.problems.append(Problem(line, _messages(exc, AGENCY_COLUMNS)))
                 continue
+            if new_agency["kind"] is AgencyKind.HOST:
+                plan.problems.append(Problem(line, "agency_kind: the host organisation is set up with "
+                                                   "'flask hub init', not imported"))
+                continue
+            plan.new_agencies[slug] = new_agency
         contact_values = {CONTACT_COLUMNS[k]: v for k, v in row.items() if k in CONTACT_COLUMNS and v}
         flags = set()
         for column in FLAG_COLUMNS:
@@ -144,12 +175,25 @@ def check(rows: list[tuple[int, dict[str, str]]], progress: Callable[[int], Any]
                 else:
                     plan.good.append((line, slug, None, set()))
                 continue
+            if len(flags) > 1:
+                plan.problems.append(Problem(line, "key_contact, deputy: one person cannot be both the key contact "
+                                                   "and the deputy"))
+                continue
+            if flags and agency is not None:
+                column = next(iter(flags))
+                plan.problems.append(Problem(line, f"{column}: {slug} is already in the hub, and an import does not "
+                                                   f"change it; choose its {column.replace('_', ' ')} in the hub"))
+                continue
             try:
                 contact = schemas.ContactIn().load(contact_values)
             except ma.ValidationError as exc:
                 plan.problems.append(Problem(line, _messages(exc, CONTACT_COLUMNS)))
                 continue
-            identity = (slug, contact["name"].lower(), (contact.get("email") or "").lower())
+            person = (contact["name"].lower(), (contact.get("email") or "").lower())
+            if agency is not None and person in known_at(agency):
+                plan.problems.append(Problem(line, "this contact is already in the hub at this agency"))
+                continue
+            identity = (slug, *person)
             if identity in seen_contacts:
                 plan.problems.append(Problem(line, "the same contact appears twice for this agency"))
                 continue

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from agencies import policies
 from agencies.models import Agency, AgencyKind, Contact, ContactStatus, Handover, Interaction
@@ -292,16 +292,18 @@ def health_report(actor: Actor) -> HealthReport:
     owner = sa.orm.aliased(User)
     lost_agencies = db.session.scalars(
         sa.select(Agency).join(owner, Agency.relationship_owner_id == owner.id)
-        .where(owner.disabled_at.is_not(None)).options(sa.orm.contains_eager(Agency.relationship_owner, alias=owner))
+        .where(partners, owner.disabled_at.is_not(None))
+        .options(sa.orm.contains_eager(Agency.relationship_owner, alias=owner)).order_by(Agency.name)
     ).all()
     knower = sa.orm.aliased(User)
     lost_contacts = db.session.scalars(
-        sa.select(Contact).join(knower, Contact.known_by_id == knower.id)
-        .where(active, knower.disabled_at.is_not(None))
-        .options(sa.orm.contains_eager(Contact.known_by, alias=knower), joinedload(Contact.agency))
+        sa.select(Contact).join(Contact.agency).join(knower, Contact.known_by_id == knower.id)
+        .where(partners, active, knower.disabled_at.is_not(None))
+        .options(sa.orm.contains_eager(Contact.known_by, alias=knower), sa.orm.contains_eager(Contact.agency))
+        .order_by(Agency.name, Contact.name)
     ).all()
     confirm = db.session.scalars(
-        sa.select(Agency).where(Agency.roles_to_confirm.is_not(None)).order_by(Agency.name)
+        sa.select(Agency).where(partners, Agency.roles_to_confirm.is_not(None)).order_by(Agency.name)
     ).all()
     return HealthReport(
         no_key_contact=list(no_key),
