@@ -8,15 +8,14 @@ from typing import Any
 
 from flask import Flask
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from agencies import queries, schemas, services
 from hub.db import MAX_ID, unit_of_work
-from hub.extensions import api
+from hub.extensions import ApiBlueprint, api
 from hub.permissions import NotFound, Scope
 from hub.web.guards import api_scope, current_actor
 
-blp = Blueprint("agencies_api", __name__, url_prefix="/api/v1", description="The partner directory.")
+blp = ApiBlueprint("agencies_api", __name__, url_prefix="/api/v1", description="The partner directory.")
 
 
 def scoped(scope: Scope) -> Callable[[Any], Any]:

@@ -36,8 +36,13 @@ def _own_lead(actor: Actor, agency_id: int) -> bool:
     return actor.role is Role.PARTNER_LEAD and actor.agency_id == agency_id
 
 
+def can_see_leavers(actor: Actor, agency_id: int) -> bool:
+    """Who left an agency (and what the note about its key contacts says)."""
+    return actor.is_staff or actor.agency_id == agency_id
+
+
 def can_see_contact(actor: Actor, contact: Contact) -> bool:
-    return contact.is_active or actor.is_staff or actor.agency_id == contact.agency_id
+    return contact.is_active or can_see_leavers(actor, contact.agency_id)
 
 
 def can_see_internal(actor: Actor) -> bool:

@@ -23,10 +23,14 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 class StrictBool(fields.Boolean):
-    """JSON true/false only; forms send "yes"/"no"."""
+    """JSON true or false only: not "yes", "true" or 1 (``1 in {True}`` is true
+    in Python, so the ``truthy`` sets cannot say this). HTML forms send
+    "yes"/"no", which :func:`hub.web.forms.load_form` turns into booleans first."""
 
-    truthy = {True, "yes", "true"}
-    falsy = {False, "no", "false"}
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
 
 
 class FlexibleDate(fields.Date):
@@ -37,7 +41,7 @@ class FlexibleDate(fields.Date):
             try:
                 day, month, year = (int(p) for p in value.split("/"))
                 return dt.date(year, month, day)
-            except ValueError as exc:
+            except (ValueError, OverflowError) as exc:  # OverflowError: a year or day too big for C
                 raise ma.ValidationError("Enter a real date, for example 27/3/2026") from exc
         try:
             return super()._deserialize(value, attr, data, **kwargs)
@@ -51,6 +55,11 @@ def _text(max_len: int, **kw: Any) -> fields.String:
 
 def _enum(enum_cls: type, **kw: Any) -> fields.Enum:
     return fields.Enum(enum_cls, by_value=True, **kw)
+
+
+def _required(message: str) -> dict[str, Any]:
+    """A required field whose error says what to do (GOV.UK style), not "Missing data for required field"."""
+    return {"required": True, "error_messages": {"required": message}}
 
 
 class AgencyPatch(ma.Schema):
@@ -82,8 +91,8 @@ class AgencyPatch(ma.Schema):
 class AgencyIn(AgencyPatch):
     """A new agency. ``slug`` is derived from the name when not given."""
 
-    name = fields.String(required=True, validate=validate.Length(min=2, max=SHORT))
-    kind = _enum(AgencyKind, required=True)
+    name = fields.String(validate=validate.Length(min=2, max=SHORT), **_required("Enter the agency's name"))
+    kind = _enum(AgencyKind, **_required("Choose the kind of agency"))
     slug = fields.String(validate=[validate.Length(min=2, max=64), validate.Regexp(SLUG_RE, error=(
         "Use lower-case letters, numbers and single hyphens"))])
 
@@ -129,7 +138,7 @@ class ContactPatch(ma.Schema):
 
 
 class ContactIn(ContactPatch):
-    name = fields.String(required=True, validate=validate.Length(min=2, max=120))
+    name = fields.String(validate=validate.Length(min=2, max=120), **_required("Enter their full name"))
 
 
 class ContactOut(ma.Schema):
@@ -155,15 +164,15 @@ class ContactInternalOut(ContactOut):
 
 
 class LeaveIn(ma.Schema):
-    left_on = FlexibleDate(required=True)
+    left_on = FlexibleDate(**_required("Enter the date they left"))
     successor_id = fields.Integer(allow_none=True, strict=True, validate=ID_RANGE)
     handover_note = _text(LONG)
 
 
 class InteractionIn(ma.Schema):
-    kind = _enum(InteractionKind, required=True)
-    occurred_on = FlexibleDate(required=True)
-    summary = fields.String(required=True, validate=validate.Length(min=2, max=LONG))
+    kind = _enum(InteractionKind, **_required("Choose what kind of entry it is"))
+    occurred_on = FlexibleDate(**_required("Enter the date"))
+    summary = fields.String(validate=validate.Length(min=2, max=LONG), **_required("Enter a summary"))
     contact_id = fields.Integer(allow_none=True, strict=True, validate=ID_RANGE)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import marshmallow as ma
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
@@ -14,14 +15,26 @@ from hub.permissions import MANAGERS, HubError, Invalid
 from hub.web.forms import load_form
 from hub.web.guards import current_actor, signed_in
 
-bp = Blueprint("agencies", __name__)
+bp = Blueprint("agencies", __name__, template_folder="templates")
 PER_PAGE = 25
 
 
-def _int_or_404(value: str | None) -> int:
-    if value is None or not value.isdigit() or len(value) > 10 or int(value) > MAX_ID:
-        abort(404)
+def _id_or_none(value: str | None) -> int | None:
+    """An id written in ASCII digits that PostgreSQL can hold, else None.
+
+    ``str.isdigit`` alone lets through "²" (which ``int`` refuses) and "١٢"
+    (which it reads as 12).
+    """
+    if value is None or not (value.isascii() and value.isdigit()) or len(value) > 10 or int(value) > MAX_ID:
+        return None
     return int(value)
+
+
+def _int_or_404(value: str | None) -> int:
+    number = _id_or_none(value)
+    if number is None:
+        abort(404)
+    return number
 
 
 def _form_page(template: str, errors: dict[str, list[str]], status: int = 200, **context: Any) -> Any:
@@ -44,12 +57,19 @@ _NULLABLE_SUFFIXES = ("_id", "_on", "email", "website", "preferred_channel")
 
 
 def _patch(schema: Any, fields: frozenset[str], action: Any) -> tuple[Any, dict[str, list[str]], dict[str, Any]]:
-    """Like :func:`_save` for edit forms, where an emptied field means "clear it"."""
+    """Like :func:`_save` for edit forms, where an emptied field means "clear it".
+
+    The cleared values go through the schema too, so a field that must have a
+    value (a name, a kind, yes or no) cannot be emptied.
+    """
     blanks = {k for k in request.form if k in fields and request.form[k].strip() == ""}
 
     def _with_blanks(data: dict[str, Any]) -> Any:
-        for name in blanks:
-            data[name] = None if name.endswith(_NULLABLE_SUFFIXES) else ""
+        cleared = {name: None if name.endswith(_NULLABLE_SUFFIXES) else "" for name in blanks}
+        try:
+            data.update(schema.load(cleared, partial=True))
+        except ma.ValidationError as exc:
+            raise Invalid(errors={name: ["This cannot be left blank"] for name in exc.messages}) from exc
         return action(data)
 
     return _save(schema, _with_blanks)
@@ -97,6 +117,7 @@ def agency(agency_id: str) -> Any:
         can_edit=policies.can_update_agency(actor, agency),
         can_add_contact=policies.can_add_contact(actor, agency),
         can_confirm=agency.roles_to_confirm is not None and policies.can_confirm_key_roles(actor, agency),
+        show_key_changes=policies.can_see_leavers(actor, agency.id),  # the note names who left
     )
 
 
@@ -255,12 +276,18 @@ def offboard(user_id: str) -> Any:
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         def _id(name: str) -> int | None:
-            value = request.form.get(name, "")
-            return int(value) if value.isdigit() and len(value) < 12 else None
+            value = request.form.get(name, "").strip()
+            number = _id_or_none(value)
+            if value and number is None:
+                errors[name] = ["Choose a current member of staff"]
+            return number
         assignments = {k: v for k in relationships.keys() if (v := _id(k.replace(":", "-"))) is not None}
+        default_user_id = _id("default_user_id")
         try:
+            if errors:
+                raise Invalid(errors=errors)
             with unit_of_work():
-                handover = services.offboard_staff(actor, leaver, assignments, _id("default_user_id"),
+                handover = services.offboard_staff(actor, leaver, assignments, default_user_id,
                                                    request.form.get("note", "")[:schemas.LONG])
         except Invalid as exc:
             errors = exc.errors or {"_schema": [exc.detail]}

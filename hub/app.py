@@ -96,6 +96,14 @@ def _templates(app: Flask) -> None:
     app.jinja_env.autoescape = True
 
 
+def _has_nul() -> bool:
+    """Whether a query or form field holds a NUL character: PostgreSQL cannot
+    store or compare text containing one, so it must stop here, not as a 500.
+    (JSON bodies are checked by :class:`hub.extensions.HubParser`.)"""
+    fields = request.args if request.method in {"GET", "HEAD"} else request.values
+    return any("\x00" in key or any("\x00" in v for v in fields.getlist(key)) for key in fields)
+
+
 def _edge(app: Flask) -> None:
     """Per-request set-up: where the request came from, and who is signed in."""
 
@@ -123,6 +131,8 @@ def _edge(app: Flask) -> None:
         if method != "OPTIONS" and guards.view_access(view, method) is None:
             log.error("route %s has no access rule: refused", endpoint)
             abort(403)
+        if _has_nul():
+            abort(400, description="The request contains a NUL character, which is never valid input.")
         if not request.path.startswith(("/api/", "/oauth/", "/static/")):
             from flask_login import current_user
 

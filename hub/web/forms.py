@@ -27,7 +27,21 @@ def form_data(form: MultiDict[str, str], list_fields: tuple[str, ...] = ()) -> d
         value = form.get(key, "").strip()
         if value == "":
             continue
-        data[key] = int(value) if key.endswith("_id") and value.isdigit() and len(value) <= 10 else value
+        is_number = value.isascii() and value.isdigit() and len(value) <= 10  # not "²", which int() refuses
+        data[key] = int(value) if key.endswith("_id") and is_number else value
+    return data
+
+
+_YES_NO = {"yes": True, "no": False}
+
+
+def _form_booleans(schema: ma.Schema, raw: dict[str, Any]) -> dict[str, Any]:
+    """Radios send "yes"/"no"; boolean fields take only true and false (as JSON does)."""
+    data = dict(raw)
+    for name, field in schema.fields.items():
+        key = field.data_key or name
+        if isinstance(field, ma.fields.Boolean) and isinstance(data.get(key), str) and data[key].lower() in _YES_NO:
+            data[key] = _YES_NO[data[key].lower()]
     return data
 
 
@@ -37,7 +51,7 @@ def load_form(
     """Validate a form. Returns (clean data or None, errors, raw values to refill the form)."""
     raw = form_data(form, list_fields)
     try:
-        return schema.load(raw), {}, raw
+        return schema.load(_form_booleans(schema, raw)), {}, raw
     except ma.ValidationError as exc:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
         errors = {k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in messages.items()}
