@@ -40,8 +40,9 @@ class Agencies(MethodView):
     @blp.response(200, schemas.AgencyOut(many=True))
     def get(self, args: dict[str, Any]) -> Any:
         """List agencies (search with ``q``, filter by ``kind``); total in ``X-Total-Count``."""
-        page = queries.directory(current_actor(), q=args.get("q"), kind=args.get("kind"), page=args["page"],
-                                 per_page=args["per_page"])
+        page = queries.directory(
+            current_actor(), q=args.get("q"), kind=args.get("kind"), page=args["page"], per_page=args["per_page"]
+        )
         return [a for a, _n in page.rows], 200, {"X-Total-Count": str(page.total)}
 
     @scoped(Scope.DIRECTORY_WRITE)
@@ -119,8 +120,13 @@ class ContactLeave(MethodView):
         actor = current_actor()
         contact = queries.get_contact(actor, _id(contact_id))
         with unit_of_work():
-            services.record_leaver(actor, contact, left_on=data["left_on"], successor_id=data.get("successor_id"),
-                                   handover_note=data.get("handover_note", ""))
+            services.record_leaver(
+                actor,
+                contact,
+                left_on=data["left_on"],
+                successor_id=data.get("successor_id"),
+                handover_note=data.get("handover_note", ""),
+            )
         return contact
 
 

@@ -81,13 +81,19 @@ def create_user(email: str, agency_slug: str, role: str, name: str | None) -> No
     agency = _agency(agency_slug)
     role_enum = Role(role)
     if (role_enum in HOST_ROLES) != agency.is_host:
-        _fail("admin, manager and practitioner belong to the host organisation; "
-              "partner_lead and partner to a partner agency")
+        _fail(
+            "admin, manager and practitioner belong to the host organisation; "
+            "partner_lead and partner to a partner agency"
+        )
     password = os.environ.get("HUB_NEW_USER_PASSWORD") or None
     try:
         with unit_of_work():
             user, password = auth_services.create_user(
-                SYSTEM, email=email, name=name or email.split("@")[0], agency_id=agency.id, role=role_enum,
+                SYSTEM,
+                email=email,
+                name=name or email.split("@")[0],
+                agency_id=agency.id,
+                role=role_enum,
                 password=password,
             )
     except Invalid as exc:
@@ -113,12 +119,24 @@ def create_client(name: str, agency_slug: str, scope: str) -> None:
     from hub import audit
 
     with unit_of_work():
-        client = OAuthClient(client_id=client_id, secret_hash=secret_hash(secret), name=name[:120],
-                             agency_id=agency.id, acts_for_host=agency.is_host, scope=" ".join(sorted(set(scopes))))
+        client = OAuthClient(
+            client_id=client_id,
+            secret_hash=secret_hash(secret),
+            name=name[:120],
+            agency_id=agency.id,
+            acts_for_host=agency.is_host,
+            scope=" ".join(sorted(set(scopes))),
+        )
         db.session.add(client)
         db.session.flush()
-        audit.record(SYSTEM, "oauth.client_created", object_type="oauth_client", object_id=client.id,
-                     agency_id=agency.id, scope=client.scope)
+        audit.record(
+            SYSTEM,
+            "oauth.client_created",
+            object_type="oauth_client",
+            object_id=client.id,
+            agency_id=agency.id,
+            scope=client.scope,
+        )
     click.echo(json.dumps({"client_id": client_id, "client_secret": secret}))
 
 

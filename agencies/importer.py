@@ -25,12 +25,22 @@ from hub.db import db
 from hub.permissions import Actor, HubError
 
 AGENCY_COLUMNS = {
-    "agency_name": "name", "agency_kind": "kind", "services": "services", "how_to_refer": "how_to_refer",
-    "address": "address", "agency_phone": "phone", "agency_email": "email", "website": "website",
+    "agency_name": "name",
+    "agency_kind": "kind",
+    "services": "services",
+    "how_to_refer": "how_to_refer",
+    "address": "address",
+    "agency_phone": "phone",
+    "agency_email": "email",
+    "website": "website",
 }
 CONTACT_COLUMNS = {
-    "contact_name": "name", "contact_role": "role", "contact_email": "email", "contact_phone": "phone",
-    "preferred_channel": "preferred_channel", "knowledge": "knowledge",
+    "contact_name": "name",
+    "contact_role": "role",
+    "contact_email": "email",
+    "contact_phone": "phone",
+    "preferred_channel": "preferred_channel",
+    "knowledge": "knowledge",
 }
 FLAG_COLUMNS = ("key_contact", "deputy")
 COLUMNS = ("agency_slug", *AGENCY_COLUMNS, *CONTACT_COLUMNS, *FLAG_COLUMNS)
@@ -70,8 +80,9 @@ def read(path: Path) -> list[tuple[int, dict[str, str]]]:
             reader = csv.DictReader(handle)
             header = [h.strip() for h in (reader.fieldnames or [])]
             if not any(header):
-                raise FileProblem("the file is empty: its first line must be the header row, naming "
-                                  + ", ".join(COLUMNS))
+                raise FileProblem(
+                    "the file is empty: its first line must be the header row, naming " + ", ".join(COLUMNS)
+                )
             missing = [c for c in REQUIRED_COLUMNS if c not in header]
             unknown = [h for h in header if h not in COLUMNS]
             repeated = sorted({h for h in header if header.count(h) > 1})
@@ -96,7 +107,7 @@ def read(path: Path) -> list[tuple[int, dict[str, str]]]:
                 raise FileProblem("the file has a header row but no rows to import")
             return rows
     except UnicodeDecodeError as exc:
-        raise FileProblem("the file is not UTF-8 text: save it from your spreadsheet as \"CSV UTF-8\"") from exc
+        raise FileProblem('the file is not UTF-8 text: save it from your spreadsheet as "CSV UTF-8"') from exc
     except csv.Error as exc:
         raise FileProblem(f"the file is not valid CSV: {exc}") from exc
 
@@ -155,8 +166,9 @@ def check(rows: list[tuple[int, dict[str, str]]], progress: Callable[[int], Any]
                 plan.problems.append(Problem(line, _messages(exc, AGENCY_COLUMNS)))
                 continue
             if new_agency["kind"] is AgencyKind.HOST:
-                plan.problems.append(Problem(line, "agency_kind: the host organisation is set up with "
-                                                   "'flask hub init', not imported"))
+                plan.problems.append(
+                    Problem(line, "agency_kind: the host organisation is set up with 'flask hub init', not imported")
+                )
                 continue
             plan.new_agencies[slug] = new_agency
         contact_values = {CONTACT_COLUMNS[k]: v for k, v in row.items() if k in CONTACT_COLUMNS and v}
@@ -176,13 +188,19 @@ def check(rows: list[tuple[int, dict[str, str]]], progress: Callable[[int], Any]
                     plan.good.append((line, slug, None, set()))
                 continue
             if len(flags) > 1:
-                plan.problems.append(Problem(line, "key_contact, deputy: one person cannot be both the key contact "
-                                                   "and the deputy"))
+                plan.problems.append(
+                    Problem(line, "key_contact, deputy: one person cannot be both the key contact and the deputy")
+                )
                 continue
             if flags and agency is not None:
                 column = next(iter(flags))
-                plan.problems.append(Problem(line, f"{column}: {slug} is already in the hub, and an import does not "
-                                                   f"change it; choose its {column.replace('_', ' ')} in the hub"))
+                plan.problems.append(
+                    Problem(
+                        line,
+                        f"{column}: {slug} is already in the hub, and an import does not "
+                        f"change it; choose its {column.replace('_', ' ')} in the hub",
+                    )
+                )
                 continue
             try:
                 contact = schemas.ContactIn().load(contact_values)

@@ -66,8 +66,13 @@ class Channel(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"email": "Email", "phone": "Phone", "text": "Text message", "video": "Video call",
-                "in_person": "In person"}[self.value]
+        return {
+            "email": "Email",
+            "phone": "Phone",
+            "text": "Text message",
+            "video": "Video call",
+            "in_person": "In person",
+        }[self.value]
 
 
 class InteractionKind(enum.StrEnum):
@@ -79,8 +84,13 @@ class InteractionKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"call": "Phone call", "email": "Email", "meeting": "Meeting", "visit": "Visit",
-                "note": "Internal note"}[self.value]
+        return {
+            "call": "Phone call",
+            "email": "Email",
+            "meeting": "Meeting",
+            "visit": "Visit",
+            "note": "Internal note",
+        }[self.value]
 
 
 class Agency(TimestampMixin, db.Model):

@@ -24,7 +24,12 @@ PUBLIC_AGENCY_FIELDS = frozenset(
 )
 STAFF_AGENCY_FIELDS = PUBLIC_AGENCY_FIELDS | {"relationship_owner_id"}
 MANAGER_AGENCY_FIELDS = STAFF_AGENCY_FIELDS | {
-    "name", "kind", "has_agreement", "agreement_agreed_on", "agreement_review_on", "agreement_summary",
+    "name",
+    "kind",
+    "has_agreement",
+    "agreement_agreed_on",
+    "agreement_review_on",
+    "agreement_summary",
 }
 PARTNER_CONTACT_FIELDS = frozenset(
     {"name", "role", "email", "phone", "preferred_channel", "knowledge", "started_on", "last_verified_on"}

@@ -137,8 +137,9 @@ def predecessors_of(contact: Contact) -> list[Contact]:
     )
 
 
-def interactions(actor: Actor, *, agency: Agency | None = None, contacts: list[int] | None = None,
-                 limit: int = 50) -> list[Interaction]:
+def interactions(
+    actor: Actor, *, agency: Agency | None = None, contacts: list[int] | None = None, limit: int = 50
+) -> list[Interaction]:
     """The internal log (staff only): an agency's, or that of some contacts."""
     if not policies.can_see_internal(actor):
         return []
@@ -181,7 +182,7 @@ class Relationships:
     agencies: list[Agency] = field(default_factory=list)
     contacts: list[Contact] = field(default_factory=list)
 
-    def keys(self) -> list[str]:
+    def assignment_keys(self) -> list[str]:
         return [f"agency:{a.id}" for a in self.agencies] + [f"contact:{c.id}" for c in self.contacts]
 
 
@@ -212,8 +213,7 @@ def handover_pack(handover: Handover) -> dict[str, Any]:
     contact_ids = [int(k.split(":")[1]) for k in handover.assignments if k.startswith("contact:")]
     agencies = db.session.scalars(sa.select(Agency).where(Agency.id.in_(agency_ids)).order_by(Agency.name)).all()
     contacts = db.session.scalars(
-        sa.select(Contact).where(Contact.id.in_(contact_ids)).options(joinedload(Contact.agency))
-        .order_by(Contact.name)
+        sa.select(Contact).where(Contact.id.in_(contact_ids)).options(joinedload(Contact.agency)).order_by(Contact.name)
     ).all()
     owner_ids = {int(v) for v in handover.assignments.values()}
     owners = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(owner_ids)))}
@@ -248,9 +248,19 @@ class HealthReport:
 
     @property
     def problem_count(self) -> int:
-        return sum(len(x) for x in (self.no_key_contact, self.single_contact, self.not_verified, self.not_spoken,
-                                    self.agreement_missing, self.agreement_due, self.owned_by_leavers,
-                                    self.roles_to_confirm))
+        return sum(
+            len(x)
+            for x in (
+                self.no_key_contact,
+                self.single_contact,
+                self.not_verified,
+                self.not_spoken,
+                self.agreement_missing,
+                self.agreement_due,
+                self.owned_by_leavers,
+                self.roles_to_confirm,
+            )
+        )
 
 
 def health_report(actor: Actor) -> HealthReport:
@@ -260,44 +270,57 @@ def health_report(actor: Actor) -> HealthReport:
     partners = Agency.kind != AgencyKind.HOST
     key = sa.orm.aliased(Contact)
     no_key = db.session.scalars(
-        sa.select(Agency).outerjoin(key, Agency.key_contact_id == key.id)
+        sa.select(Agency)
+        .outerjoin(key, Agency.key_contact_id == key.id)
         .where(partners, sa.or_(Agency.key_contact_id.is_(None), key.status != ContactStatus.ACTIVE))
         .order_by(Agency.name)
     ).all()
-    single = db.session.scalars(
-        sa.select(Agency).where(partners, _ACTIVE_COUNT <= 1).order_by(Agency.name)
-    ).all()
+    single = db.session.scalars(sa.select(Agency).where(partners, _ACTIVE_COUNT <= 1).order_by(Agency.name)).all()
     active = Contact.status == ContactStatus.ACTIVE
     verify_cutoff = now - dt.timedelta(days=cfg.stale_verified_days)
     spoken_cutoff = now - dt.timedelta(days=cfg.stale_spoken_days)
     not_verified = db.session.scalars(
-        sa.select(Contact).join(Contact.agency).where(partners, active, sa.or_(
-            Contact.last_verified_on.is_(None), Contact.last_verified_on < verify_cutoff))
-        .options(sa.orm.contains_eager(Contact.agency)).order_by(Contact.last_verified_on.nullsfirst(), Contact.name)
+        sa.select(Contact)
+        .join(Contact.agency)
+        .where(partners, active, sa.or_(Contact.last_verified_on.is_(None), Contact.last_verified_on < verify_cutoff))
+        .options(sa.orm.contains_eager(Contact.agency))
+        .order_by(Contact.last_verified_on.nullsfirst(), Contact.name)
     ).all()
     not_spoken = db.session.scalars(
-        sa.select(Contact).join(Contact.agency).where(partners, active, sa.or_(
-            Contact.last_spoken_on.is_(None), Contact.last_spoken_on < spoken_cutoff))
-        .options(sa.orm.contains_eager(Contact.agency)).order_by(Contact.last_spoken_on.nullsfirst(), Contact.name)
+        sa.select(Contact)
+        .join(Contact.agency)
+        .where(partners, active, sa.or_(Contact.last_spoken_on.is_(None), Contact.last_spoken_on < spoken_cutoff))
+        .options(sa.orm.contains_eager(Contact.agency))
+        .order_by(Contact.last_spoken_on.nullsfirst(), Contact.name)
     ).all()
     missing = db.session.scalars(
         sa.select(Agency).where(partners, Agency.has_agreement.is_(False)).order_by(Agency.name)
     ).all()
     due = db.session.scalars(
-        sa.select(Agency).where(partners, Agency.has_agreement.is_(True), sa.or_(
-            Agency.agreement_review_on.is_(None),
-            Agency.agreement_review_on <= now + dt.timedelta(days=cfg.agreement_review_warning_days)))
+        sa.select(Agency)
+        .where(
+            partners,
+            Agency.has_agreement.is_(True),
+            sa.or_(
+                Agency.agreement_review_on.is_(None),
+                Agency.agreement_review_on <= now + dt.timedelta(days=cfg.agreement_review_warning_days),
+            ),
+        )
         .order_by(Agency.agreement_review_on.nullsfirst())
     ).all()
     owner = sa.orm.aliased(User)
     lost_agencies = db.session.scalars(
-        sa.select(Agency).join(owner, Agency.relationship_owner_id == owner.id)
+        sa.select(Agency)
+        .join(owner, Agency.relationship_owner_id == owner.id)
         .where(partners, owner.disabled_at.is_not(None))
-        .options(sa.orm.contains_eager(Agency.relationship_owner, alias=owner)).order_by(Agency.name)
+        .options(sa.orm.contains_eager(Agency.relationship_owner, alias=owner))
+        .order_by(Agency.name)
     ).all()
     knower = sa.orm.aliased(User)
     lost_contacts = db.session.scalars(
-        sa.select(Contact).join(Contact.agency).join(knower, Contact.known_by_id == knower.id)
+        sa.select(Contact)
+        .join(Contact.agency)
+        .join(knower, Contact.known_by_id == knower.id)
         .where(partners, active, knower.disabled_at.is_not(None))
         .options(sa.orm.contains_eager(Contact.known_by, alias=knower), sa.orm.contains_eager(Contact.agency))
         .order_by(Agency.name, Contact.name)
@@ -314,6 +337,9 @@ def health_report(actor: Actor) -> HealthReport:
         agreement_due=list(due),
         owned_by_leavers=[("agency", a) for a in lost_agencies] + [("contact", c) for c in lost_contacts],
         roles_to_confirm=list(confirm),
-        thresholds={"verified": cfg.stale_verified_days, "spoken": cfg.stale_spoken_days,
-                    "review": cfg.agreement_review_warning_days},
+        thresholds={
+            "verified": cfg.stale_verified_days,
+            "spoken": cfg.stale_spoken_days,
+            "review": cfg.agreement_review_warning_days,
+        },
     )

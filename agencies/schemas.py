@@ -93,8 +93,12 @@ class AgencyIn(AgencyPatch):
 
     name = fields.String(validate=validate.Length(min=2, max=SHORT), **_required("Enter the agency's name"))
     kind = _enum(AgencyKind, **_required("Choose the kind of agency"))
-    slug = fields.String(validate=[validate.Length(min=2, max=64), validate.Regexp(SLUG_RE, error=(
-        "Use lower-case letters, numbers and single hyphens"))])
+    slug = fields.String(
+        validate=[
+            validate.Length(min=2, max=64),
+            validate.Regexp(SLUG_RE, error=("Use lower-case letters, numbers and single hyphens")),
+        ]
+    )
 
 
 class AgencyOut(ma.Schema):
@@ -114,14 +118,6 @@ class AgencyOut(ma.Schema):
     key_contact_id = fields.Integer(allow_none=True)
     deputy_contact_id = fields.Integer(allow_none=True)
     updated_at = fields.DateTime()
-
-
-class AgencyInternalOut(AgencyOut):
-    """What host-organisation systems also see."""
-
-    agreement_summary = fields.String()
-    relationship_owner_id = fields.Integer(allow_none=True)
-    roles_to_confirm = fields.String(allow_none=True)
 
 
 class ContactPatch(ma.Schema):
@@ -153,14 +149,6 @@ class ContactOut(ma.Schema):
     status = _enum(ContactStatus)
     left_on = fields.Date(allow_none=True)
     successor_id = fields.Integer(allow_none=True)
-
-
-class ContactInternalOut(ContactOut):
-    known_by_id = fields.Integer(allow_none=True)
-    started_on = fields.Date(allow_none=True)
-    last_spoken_on = fields.Date(allow_none=True)
-    last_verified_on = fields.Date(allow_none=True)
-    handover_note = fields.String()
 
 
 class LeaveIn(ma.Schema):

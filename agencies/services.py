@@ -86,7 +86,7 @@ def create_agency(actor: Actor, data: dict[str, Any]) -> Agency:
             raise _invalid(ref, "Add the agency's contacts first, then choose its key contact")
     _check_staff_ref("relationship_owner_id", data.get("relationship_owner_id"))
     agency = Agency(slug=slug or _slugify(data["name"]))
-    _changed(agency, {k: v for k, v in data.items()})
+    _changed(agency, dict(data.items()))
     db.session.add(agency)
     db.session.flush()
     audit.record(actor, "agency.created", agency, kind=agency.kind.value)
@@ -142,6 +142,9 @@ def add_contact(actor: Actor, agency: Agency, data: dict[str, Any]) -> Contact:
 
 def update_contact(actor: Actor, contact: Contact, changes: dict[str, Any]) -> list[str]:
     policies.require_fields(policies.editable_contact_fields(actor, contact), set(changes))
+    if not contact.is_active:
+        # A leaver's record is kept as it was when they left: it is history.
+        raise Conflict("This contact has left; their record is kept as it was.")
     _check_staff_ref("known_by_id", changes.get("known_by_id"))
     changed = _changed(contact, changes)
     if changed:
@@ -224,13 +227,17 @@ def log_interaction(actor: Actor, agency: Agency, data: dict[str, Any]) -> Inter
     if data["occurred_on"] > today():
         raise _invalid("occurred_on", "The date must be today or in the past")
     entry = Interaction(
-        agency_id=agency.id, contact_id=contact.id if contact else None, author_id=actor.actor_id,
-        kind=data["kind"], occurred_on=data["occurred_on"], summary=data["summary"],
+        agency_id=agency.id,
+        contact_id=contact.id if contact else None,
+        author_id=actor.actor_id,
+        kind=data["kind"],
+        occurred_on=data["occurred_on"],
+        summary=data["summary"],
     )
     db.session.add(entry)
-    if contact is not None and data["kind"] in _SPOKEN | {InteractionKind.EMAIL}:
-        if contact.last_spoken_on is None or contact.last_spoken_on < data["occurred_on"]:
-            contact.last_spoken_on = data["occurred_on"]
+    spoken = contact is not None and data["kind"] in _SPOKEN | {InteractionKind.EMAIL}
+    if spoken and (contact.last_spoken_on is None or contact.last_spoken_on < data["occurred_on"]):
+        contact.last_spoken_on = data["occurred_on"]
     db.session.flush()
     audit.record(actor, "interaction.logged", entry, agency_id=agency.id, kind=entry.kind.value)
     return entry
@@ -239,8 +246,9 @@ def log_interaction(actor: Actor, agency: Agency, data: dict[str, Any]) -> Inter
 # Staff leaving ------------------------------------------------------------
 
 
-def offboard_staff(actor: Actor, leaver: User, assignments: dict[str, int], default_user_id: int | None,
-                   note: str = "") -> Handover:
+def offboard_staff(
+    actor: Actor, leaver: User, assignments: dict[str, int], default_user_id: int | None, note: str = ""
+) -> Handover:
     """Hand a leaving colleague's relationships to others and record the handover."""
     require(policies.can_offboard_staff(actor), "Only managers can hand over a colleague's work.")
     if not leaver.is_staff:
@@ -251,7 +259,7 @@ def offboard_staff(actor: Actor, leaver: User, assignments: dict[str, int], defa
         raise Conflict("Ask another manager to hand over your own work.")
     relationships = relationships_of(leaver)
     final: dict[str, int] = {}
-    for key in relationships.keys():
+    for key in relationships.assignment_keys():
         owner_id = assignments.get(key) or default_user_id
         if owner_id is None:
             raise _invalid(key.replace(":", "-"), "Choose who takes this over")
@@ -279,7 +287,7 @@ def complete_offboarding(actor: Actor, handover: Handover) -> None:
     leaver = db.session.get(User, handover.leaver_id)
     assert leaver is not None
     remaining = relationships_of(leaver)
-    if remaining.keys():
+    if remaining.assignment_keys():
         raise Conflict("The leaver still holds relationships: hand them over first.")
     auth_services.disable_user(actor, leaver, reason="offboarded")
     handover.completed_at = utcnow()

@@ -41,7 +41,9 @@ def _form_page(template: str, errors: dict[str, list[str]], status: int = 200, *
     return render_template(template, errors=errors, **context), status
 
 
-def _save(schema: Any, action: Any, list_fields: tuple[str, ...] = ()) -> tuple[Any, dict[str, list[str]], dict[str, Any]]:
+def _save(
+    schema: Any, action: Any, list_fields: tuple[str, ...] = ()
+) -> tuple[Any, dict[str, list[str]], dict[str, Any]]:
     """Load the form and run the service in one unit of work; gather any refusal as form errors."""
     data, errors, raw = load_form(schema, request.form, list_fields)
     if data is None:
@@ -84,8 +86,15 @@ def directory() -> Any:
     kind = AgencyKind(kind_value) if kind_value in AgencyKind._value2member_map_ else None
     page = max(1, min(request.args.get("page", 1, type=int) or 1, 100000))
     result = queries.directory(actor, q=q, kind=kind, page=page, per_page=PER_PAGE)
-    return render_template("agencies/directory.html", title="Partner directory", result=result, q=q or "",
-                           kind=kind, kinds=list(AgencyKind), can_create=policies.can_create_agency(actor))
+    return render_template(
+        "agencies/directory.html",
+        title="Partner directory",
+        result=result,
+        q=q or "",
+        kind=kind,
+        kinds=list(AgencyKind),
+        can_create=policies.can_create_agency(actor),
+    )
 
 
 @bp.route("/agencies/new", methods=["GET", "POST"])
@@ -99,9 +108,18 @@ def create_agency() -> Any:
         if agency is not None:
             flash(f"{agency.name} has been added to the directory.")
             return redirect(url_for("agencies.agency", agency_id=agency.id))
-    return _form_page("agencies/agency_form.html", errors, 422 if errors else 200, title="Add an agency",
-                      values=values, agency=None, fields=policies.MANAGER_AGENCY_FIELDS, kinds=list(AgencyKind),
-                      staff=queries.active_staff(), contacts=[])
+    return _form_page(
+        "agencies/agency_form.html",
+        errors,
+        422 if errors else 200,
+        title="Add an agency",
+        values=values,
+        agency=None,
+        fields=policies.MANAGER_AGENCY_FIELDS,
+        kinds=list(AgencyKind),
+        staff=queries.active_staff(),
+        contacts=[],
+    )
 
 
 @bp.get("/agencies/<agency_id>")
@@ -111,7 +129,10 @@ def agency(agency_id: str) -> Any:
     agency = queries.get_agency(actor, _int_or_404(agency_id))
     contacts = queries.contacts_of(actor, agency)
     return render_template(
-        "agencies/agency.html", title=agency.name, agency=agency, contacts=contacts,
+        "agencies/agency.html",
+        title=agency.name,
+        agency=agency,
+        contacts=contacts,
         log=queries.interactions(actor, agency=agency, limit=20),
         internal=policies.can_see_internal(actor),
         can_edit=policies.can_update_agency(actor, agency),
@@ -132,14 +153,24 @@ def edit_agency(agency_id: str) -> Any:
     errors: dict[str, list[str]] = {}
     values: dict[str, Any] = {}
     if request.method == "POST":
-        done, errors, values = _patch(schemas.AgencyPatch(), fields, lambda d: services.update_agency(actor, agency, d))
+        _done, errors, values = _patch(
+            schemas.AgencyPatch(), fields, lambda d: services.update_agency(actor, agency, d)
+        )
         if not errors:
             flash("The agency's details have been saved.")
             return redirect(url_for("agencies.agency", agency_id=agency.id))
-    return _form_page("agencies/agency_form.html", errors, 422 if errors else 200, title=f"Edit {agency.name}",
-                      values=values, agency=agency, fields=fields, kinds=list(AgencyKind),
-                      staff=queries.active_staff(), contacts=[c for c in queries.contacts_of(actor, agency)
-                                                               if c.is_active])
+    return _form_page(
+        "agencies/agency_form.html",
+        errors,
+        422 if errors else 200,
+        title=f"Edit {agency.name}",
+        values=values,
+        agency=agency,
+        fields=fields,
+        kinds=list(AgencyKind),
+        staff=queries.active_staff(),
+        contacts=[c for c in queries.contacts_of(actor, agency) if c.is_active],
+    )
 
 
 @bp.post("/agencies/<agency_id>/confirm-roles")
@@ -168,9 +199,18 @@ def add_contact(agency_id: str) -> Any:
             flash(f"{contact.name} has been added.")
             return redirect(url_for("agencies.contact", contact_id=contact.id))
     fields = policies.STAFF_CONTACT_FIELDS if actor.is_staff else policies.PARTNER_CONTACT_FIELDS
-    return _form_page("agencies/contact_form.html", errors, 422 if errors else 200, title="Add a contact",
-                      values=values, agency=agency, contact=None, fields=fields, channels=list(Channel),
-                      staff=queries.active_staff())
+    return _form_page(
+        "agencies/contact_form.html",
+        errors,
+        422 if errors else 200,
+        title="Add a contact",
+        values=values,
+        agency=agency,
+        contact=None,
+        fields=fields,
+        channels=list(Channel),
+        staff=queries.active_staff(),
+    )
 
 
 @bp.get("/contacts/<contact_id>")
@@ -181,8 +221,12 @@ def contact(contact_id: str) -> Any:
     predecessors = queries.predecessors_of(contact) if actor.is_staff or contact.agency_id == actor.agency_id else []
     history_ids = [contact.id] + [p.id for p in predecessors]
     return render_template(
-        "agencies/contact.html", title=contact.name, contact=contact, predecessors=predecessors,
-        internal=policies.can_see_internal(actor), log=queries.interactions(actor, contacts=history_ids),
+        "agencies/contact.html",
+        title=contact.name,
+        contact=contact,
+        predecessors=predecessors,
+        internal=policies.can_see_internal(actor),
+        log=queries.interactions(actor, contacts=history_ids),
         holder=queries.current_holder(contact) if not contact.is_active else None,
         can_edit=policies.can_update_contact(actor, contact) and contact.is_active,
     )
@@ -196,17 +240,30 @@ def edit_contact(contact_id: str) -> Any:
     fields = policies.editable_contact_fields(actor, contact)
     if not fields:
         abort(403)
+    if not contact.is_active:
+        flash(f"{contact.name} has left: their record is kept as it was.")
+        return redirect(url_for("agencies.contact", contact_id=contact.id))
     errors: dict[str, list[str]] = {}
     values: dict[str, Any] = {}
     if request.method == "POST":
         _done, errors, values = _patch(
-            schemas.ContactPatch(), fields, lambda d: services.update_contact(actor, contact, d))
+            schemas.ContactPatch(), fields, lambda d: services.update_contact(actor, contact, d)
+        )
         if not errors:
             flash("The contact's details have been saved.")
             return redirect(url_for("agencies.contact", contact_id=contact.id))
-    return _form_page("agencies/contact_form.html", errors, 422 if errors else 200, title=f"Edit {contact.name}",
-                      values=values, agency=contact.agency, contact=contact, fields=fields, channels=list(Channel),
-                      staff=queries.active_staff())
+    return _form_page(
+        "agencies/contact_form.html",
+        errors,
+        422 if errors else 200,
+        title=f"Edit {contact.name}",
+        values=values,
+        agency=contact.agency,
+        contact=contact,
+        fields=fields,
+        channels=list(Channel),
+        staff=queries.active_staff(),
+    )
 
 
 @bp.route("/contacts/<contact_id>/leave", methods=["GET", "POST"])
@@ -222,16 +279,33 @@ def leave(contact_id: str) -> Any:
     errors: dict[str, list[str]] = {}
     values: dict[str, Any] = {}
     if request.method == "POST":
+
         def _record(d: dict[str, Any]) -> Any:
-            return services.record_leaver(actor, contact, left_on=d["left_on"], successor_id=d.get("successor_id"),
-                                          handover_note=d.get("handover_note", "")) or True
+            return (
+                services.record_leaver(
+                    actor,
+                    contact,
+                    left_on=d["left_on"],
+                    successor_id=d.get("successor_id"),
+                    handover_note=d.get("handover_note", ""),
+                )
+                or True
+            )
+
         done, errors, values = _save(schemas.LeaveIn(), _record)
         if done:
             flash(f"{contact.name} is recorded as having left.")
             return redirect(url_for("agencies.agency", agency_id=contact.agency_id))
     others = [c for c in queries.contacts_of(actor, contact.agency) if c.is_active and c.id != contact.id]
-    return _form_page("agencies/leave_form.html", errors, 422 if errors else 200, title=f"{contact.name} is leaving",
-                      values=values, contact=contact, others=others)
+    return _form_page(
+        "agencies/leave_form.html",
+        errors,
+        422 if errors else 200,
+        title=f"{contact.name} is leaving",
+        values=values,
+        contact=contact,
+        others=others,
+    )
 
 
 @bp.route("/agencies/<agency_id>/log", methods=["GET", "POST"])
@@ -248,9 +322,17 @@ def log_interaction(agency_id: str) -> Any:
             if entry.contact_id:
                 return redirect(url_for("agencies.contact", contact_id=entry.contact_id))
             return redirect(url_for("agencies.agency", agency_id=agency.id))
-    contacts = [c for c in queries.contacts_of(actor, agency)]
-    return _form_page("agencies/log_form.html", errors, 422 if errors else 200, title="Add to the log",
-                      values=values, agency=agency, contacts=contacts, kinds=list(InteractionKind))
+    contacts = list(queries.contacts_of(actor, agency))
+    return _form_page(
+        "agencies/log_form.html",
+        errors,
+        422 if errors else 200,
+        title="Add to the log",
+        values=values,
+        agency=agency,
+        contacts=contacts,
+        kinds=list(InteractionKind),
+    )
 
 
 @bp.get("/health")
@@ -275,28 +357,39 @@ def offboard(user_id: str) -> Any:
     others = [u for u in queries.active_staff() if u.id != leaver.id]
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
+
         def _id(name: str) -> int | None:
             value = request.form.get(name, "").strip()
             number = _id_or_none(value)
             if value and number is None:
                 errors[name] = ["Choose a current member of staff"]
             return number
-        assignments = {k: v for k in relationships.keys() if (v := _id(k.replace(":", "-"))) is not None}
+
+        assignments = {k: v for k in relationships.assignment_keys() if (v := _id(k.replace(":", "-"))) is not None}
         default_user_id = _id("default_user_id")
         try:
             if errors:
                 raise Invalid(errors=errors)
             with unit_of_work():
-                handover = services.offboard_staff(actor, leaver, assignments, default_user_id,
-                                                   request.form.get("note", "")[:schemas.LONG])
+                handover = services.offboard_staff(
+                    actor, leaver, assignments, default_user_id, request.form.get("note", "")[: schemas.LONG]
+                )
         except Invalid as exc:
             errors = exc.errors or {"_schema": [exc.detail]}
         except HubError as exc:
             errors = {"_schema": [exc.detail]}
         else:
             return redirect(url_for("agencies.handover", handover_id=handover.id))
-    return _form_page("agencies/offboard.html", errors, 422 if errors else 200, title=f"Hand over {leaver.name}'s work",
-                      leaver=leaver, relationships=relationships, others=others, form=request.form)
+    return _form_page(
+        "agencies/offboard.html",
+        errors,
+        422 if errors else 200,
+        title=f"Hand over {leaver.name}'s work",
+        leaver=leaver,
+        relationships=relationships,
+        others=others,
+        form=request.form,
+    )
 
 
 @bp.get("/handovers/<handover_id>")
@@ -306,8 +399,13 @@ def handover(handover_id: str) -> Any:
     from agencies.signals import handover_items
 
     extra = [section for _fn, sections in handover_items.send(handover.leaver) for section in (sections or [])]
-    return render_template("agencies/handover.html", title=f"Handover pack: {handover.leaver.name}",
-                           handover=handover, pack=queries.handover_pack(handover), extra=extra)
+    return render_template(
+        "agencies/handover.html",
+        title=f"Handover pack: {handover.leaver.name}",
+        handover=handover,
+        pack=queries.handover_pack(handover),
+        extra=extra,
+    )
 
 
 @bp.post("/handovers/<handover_id>/complete")
@@ -319,5 +417,3 @@ def complete_handover(handover_id: str) -> Response:
         services.complete_offboarding(actor, handover)
     flash(f"{handover.leaver.name}'s account is disabled and every session they had has ended.")
     return redirect(url_for("agencies.handover", handover_id=handover.id))
-
-

@@ -8,8 +8,8 @@ database and never starts the scheduler: those are operator commands.
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
 import logging
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +17,7 @@ from flask import Flask, abort, g, request, session
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from hub import audit, cli, scheduler  # scheduler: registers the job_runs table
+from hub import audit, cli  # scheduler: registers the job_runs table
 from hub.auth import services as auth_services
 from hub.config import DEV_SECRET_WARNING, Settings
 from hub.db import db

@@ -40,7 +40,10 @@ class Origin:
     ip: str | None = None
 
 
-_origin: contextvars.ContextVar[Origin] = contextvars.ContextVar("hub_origin", default=Origin())
+_origin: contextvars.ContextVar[Origin] = contextvars.ContextVar(
+    "hub_origin",
+    default=Origin(),  # noqa: B039 - Origin is a frozen dataclass
+)
 
 
 def set_origin(origin: Origin) -> contextvars.Token[Origin]:

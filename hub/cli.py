@@ -105,7 +105,8 @@ def disable_client(client_id: str) -> None:
         now = utcnow()
         client.disabled_at = client.disabled_at or now
         db.session.execute(
-            sa.update(OAuthToken).where(OAuthToken.client_pk == client.id, OAuthToken.revoked_at.is_(None))
+            sa.update(OAuthToken)
+            .where(OAuthToken.client_pk == client.id, OAuthToken.revoked_at.is_(None))
             .values(revoked_at=now)
         )
         audit.record(SYSTEM, "oauth.client_disabled", object_type="oauth_client", object_id=client.id)

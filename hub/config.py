@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 DEV_SECRET_WARNING = (
-    "SECRET_KEY is not set: using a throwaway development key. "
+    "SECRET_KEY is not set: using a throwaway development key. "  # noqa: S105 - a message, not a secret
     "Sessions will not survive a restart. Set SECRET_KEY in production."
 )
 
@@ -95,8 +95,7 @@ class Settings:
         """Refuse settings that would make the hub unsafe or unusable."""
         if not self.require_2fa and not (self.demo or self.testing):
             raise ValueError(
-                "HUB_REQUIRE_2FA=false is allowed only with HUB_DEMO=true: "
-                "two-factor sign-in protects women's data."
+                "HUB_REQUIRE_2FA=false is allowed only with HUB_DEMO=true: two-factor sign-in protects women's data."
             )
         if self.session_idle_minutes < 1 or self.session_absolute_hours < 1:
             raise ValueError("session time-outs must be positive")

@@ -63,8 +63,9 @@ class HubParser(FlaskParser):
         except ValueError:  # not a JSONDecodeError (webargs handles those): an integer of over 4300 digits
             abort(400, description="The request body is not valid JSON: it has a number too long to read.")
         if isinstance(data, dict) and (bad := sorted(k for k, v in data.items() if _unstorable(k, v))):
-            error = BadRequest(description="The request has text the hub cannot store: a NUL character or an "
-                                           "unpaired surrogate.")
+            error = BadRequest(
+                description="The request has text the hub cannot store: a NUL character or an unpaired surrogate."
+            )
             error.data = {"messages": {name: ["Remove the NUL character or unpaired surrogate."] for name in bad}}
             raise error
         return data

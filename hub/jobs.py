@@ -25,6 +25,10 @@ def purge_sign_in_records() -> str:
 
 
 JOBS = [
-    Job("hub.purge-sign-in-records", purge_sign_in_records, cron={"hour": 3, "minute": 15},
-        description="Forget old failed sign-ins and ended sessions"),
+    Job(
+        "hub.purge-sign-in-records",
+        purge_sign_in_records,
+        cron={"hour": 3, "minute": 15},
+        description="Forget old failed sign-ins and ended sessions",
+    ),
 ]

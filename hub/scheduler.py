@@ -91,18 +91,39 @@ def run_job(app: Flask, job: Job) -> str:
                     sa.select(sa.func.pg_try_advisory_xact_lock(_lock_key(job.id)))
                 ):
                     log.warning("job %s is already running elsewhere: skipped", job.id)
-                    db.session.add(JobRun(job_id=job.id, started_at=started, finished_at=utcnow(),
-                                          outcome="skipped", summary="already running"))
+                    db.session.add(
+                        JobRun(
+                            job_id=job.id,
+                            started_at=started,
+                            finished_at=utcnow(),
+                            outcome="skipped",
+                            summary="already running",
+                        )
+                    )
                     return "skipped"
                 summary = job.func()
-                db.session.add(JobRun(job_id=job.id, started_at=started, finished_at=utcnow(), outcome="ok",
-                                      summary=str(summary if summary is not None else "")[:200]))
+                db.session.add(
+                    JobRun(
+                        job_id=job.id,
+                        started_at=started,
+                        finished_at=utcnow(),
+                        outcome="ok",
+                        summary=str(summary if summary is not None else "")[:200],
+                    )
+                )
             return "ok"
         except Exception as exc:
             log.exception("job %s failed", job.id)
             with unit_of_work():
-                db.session.add(JobRun(job_id=job.id, started_at=started, finished_at=utcnow(), outcome="failed",
-                                      summary=type(exc).__name__))
+                db.session.add(
+                    JobRun(
+                        job_id=job.id,
+                        started_at=started,
+                        finished_at=utcnow(),
+                        outcome="failed",
+                        summary=type(exc).__name__,
+                    )
+                )
             return "failed"
         finally:
             db.session.remove()
@@ -113,6 +134,12 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         timezone=TIMEZONE, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 600}
     )
     for job in collect_jobs():
-        scheduler.add_job(run_job, CronTrigger(timezone=TIMEZONE, **job.cron), args=[app, job], id=job.id,
-                          name=job.description or job.id, replace_existing=True)
+        scheduler.add_job(
+            run_job,
+            CronTrigger(timezone=TIMEZONE, **job.cron),
+            args=[app, job],
+            id=job.id,
+            name=job.description or job.id,
+            replace_existing=True,
+        )
     return scheduler

@@ -69,7 +69,11 @@ class IsolatedClient(FlaskClient):
 
 def make_settings(**overrides: Any) -> Settings:
     base = Settings(
-        testing=True, secret_key=TEST_SECRET, secret_key_is_dev=False, secure_cookies=False, require_2fa=True,
+        testing=True,
+        secret_key=TEST_SECRET,
+        secret_key_is_dev=False,
+        secure_cookies=False,
+        require_2fa=True,
     )
     return base.with_(**overrides)
 

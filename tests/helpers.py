@@ -44,8 +44,12 @@ def host_agency() -> Agency:
 def make_contact(agency: Agency, **kw: Any) -> Contact:
     n = next(_seq)
     contact = Contact(
-        agency_id=agency.id, name=kw.pop("name", f"Contact {n}"), role=kw.pop("role", "Officer"),
-        email=kw.pop("email", f"contact{n}@example.org"), status=kw.pop("status", ContactStatus.ACTIVE), **kw,
+        agency_id=agency.id,
+        name=kw.pop("name", f"Contact {n}"),
+        role=kw.pop("role", "Officer"),
+        email=kw.pop("email", f"contact{n}@example.org"),
+        status=kw.pop("status", ContactStatus.ACTIVE),
+        **kw,
     )
     db.session.add(contact)
     db.session.flush()
@@ -57,8 +61,13 @@ def make_user(role: Role = Role.PRACTITIONER, agency: Agency | None = None, **kw
     if agency is None:
         agency = host_agency() if role.is_staff else make_agency()
     user = User(
-        email=kw.pop("email", f"user{n}@example.org"), name=kw.pop("name", f"User {n}"), agency_id=agency.id,
-        role=role, password_hash=_HASH, must_change_password=kw.pop("must_change_password", False), **kw,
+        email=kw.pop("email", f"user{n}@example.org"),
+        name=kw.pop("name", f"User {n}"),
+        agency_id=agency.id,
+        role=role,
+        password_hash=_HASH,
+        must_change_password=kw.pop("must_change_password", False),
+        **kw,
     )
     db.session.add(user)
     db.session.flush()
@@ -89,8 +98,14 @@ def post_form(client: FlaskClient, path: str, data: dict[str, Any], token_from: 
 def make_client(agency: Agency, scope: str) -> tuple[OAuthClient, str]:
     n = next(_seq)
     secret = f"secret-{n}-abcdefghijklmnop"
-    client = OAuthClient(client_id=f"client-{n}", secret_hash=secret_hash(secret), name=f"System {n}",
-                         agency_id=agency.id, acts_for_host=agency.is_host, scope=scope)
+    client = OAuthClient(
+        client_id=f"client-{n}",
+        secret_hash=secret_hash(secret),
+        name=f"System {n}",
+        agency_id=agency.id,
+        acts_for_host=agency.is_host,
+        scope=scope,
+    )
     db.session.add(client)
     db.session.flush()
     return client, secret

@@ -112,8 +112,11 @@ def test_a_method_view_with_one_unguarded_method_is_refused_for_that_method(data
 def test_every_api_blueprint_reads_bodies_with_the_hub_parser(app: Flask) -> None:
     """Plain flask-smorest blueprints read an empty or non-JSON body as {} and
     crash on deeply nested JSON; :class:`hub.extensions.ApiBlueprint` does not."""
-    plain = [name for name, bp in app.blueprints.items()
-             if isinstance(bp, flask_smorest.Blueprint) and not isinstance(bp, ApiBlueprint)]
+    plain = [
+        name
+        for name, bp in app.blueprints.items()
+        if isinstance(bp, flask_smorest.Blueprint) and not isinstance(bp, ApiBlueprint)
+    ]
     assert not plain, f"API blueprints not built on hub.extensions.ApiBlueprint: {plain}"
 
 

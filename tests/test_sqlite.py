@@ -83,8 +83,11 @@ def test_add_contact_and_record_a_leaver(signed_in):
     with app.app_context():
         agency_id = db.session.scalar(sa.select(Agency.id).where(Agency.slug == "beacon-isva"))
         jade = db.session.scalar(sa.select(Contact.id).where(Contact.name == "Jade Mensah"))
-    response = _post(signed_in, f"/agencies/{agency_id}/contacts/new",
-                     {"name": "Nia Newcomer", "role": "ISVA", "email": "nia@beacon-isva.example.org"})
+    response = _post(
+        signed_in,
+        f"/agencies/{agency_id}/contacts/new",
+        {"name": "Nia Newcomer", "role": "ISVA", "email": "nia@beacon-isva.example.org"},
+    )
     assert response.status_code == 302
     with app.app_context():
         nia = db.session.scalar(sa.select(Contact.id).where(Contact.name == "Nia Newcomer"))

@@ -15,11 +15,13 @@ _hasher = PasswordHasher()
 MIN_LENGTH = 12
 MAX_LENGTH = 128
 _COMMON = frozenset(
-    """password passw0rd password1 password12 password123 password1234 123456789012
-    qwertyuiopas qwertyuiop12 letmein12345 welcome12345 iloveyou1234 changeme1234
-    administrator partnership partnershiphub hubpassword1 trustno1trust monkey123456
-    football1234 sunshine1234 princess1234 abc123abc123 111111111111 000000000000
-    123123123123 summer202626 winter202626 spring202626 autumn202626""".split()
+    """
+    password passw0rd password1 password12 password123 password1234 123456789012 qwertyuiopas
+    qwertyuiop12 letmein12345 welcome12345 iloveyou1234 changeme1234 administrator partnership
+    partnershiphub hubpassword1 trustno1trust monkey123456 football1234 sunshine1234 princess1234
+    abc123abc123 111111111111 000000000000 123123123123 summer202626 winter202626 spring202626
+    autumn202626
+    """.split()
 )
 # A fixed hash for unknown accounts, so a miss costs as long as a wrong password.
 DUMMY_HASH = _hasher.hash("not a real password - used to even out timing")

@@ -78,8 +78,7 @@ def sign_in() -> Any:
             elif services.needs_second_factor(user):
                 db.session.commit()  # a rehashed password
                 session.clear()
-                session["pending"] = {"uid": user.id, "at": time.time(), "tries": 0,
-                                      "next": request.args.get("next")}
+                session["pending"] = {"uid": user.id, "at": time.time(), "tries": 0, "next": request.args.get("next")}
                 endpoint = "auth.code" if user.totp_enabled_at else "auth.set_up_code"
                 return redirect(url_for(endpoint))
             else:
@@ -167,7 +166,8 @@ def change_password() -> Any:
         try:
             with unit_of_work():
                 services.change_password(
-                    current_user._get_current_object(), request.form.get("current_password", "")[:1024],
+                    current_user._get_current_object(),
+                    request.form.get("current_password", "")[:1024],
                     request.form.get("new_password", "")[:1024],
                 )
         except Invalid as exc:
@@ -175,5 +175,4 @@ def change_password() -> Any:
         else:
             flash("Your password has been changed.")
             return redirect(url_for("pages.home"))
-    return render_template("auth/change_password.html", errors=errors,
-                           forced=current_user.must_change_password), status
+    return render_template("auth/change_password.html", errors=errors, forced=current_user.must_change_password), status

@@ -23,7 +23,6 @@ from hub.oauth.models import OAuthClient, OAuthToken, secret_hash
 from hub.permissions import ALL_SCOPES, ClientActor
 
 
-
 class OAuthProblem(Exception):
     """A bearer-token failure, rendered as a problem document by the web layer."""
 
@@ -34,8 +33,9 @@ class OAuthProblem(Exception):
 
 class _Protector(ResourceProtector):
     def raise_error_response(self, error: Any) -> None:
-        raise OAuthProblem(error.status_code, error.error, error.get_error_description() or "",
-                           list(error.get_headers()))
+        raise OAuthProblem(
+            error.status_code, error.error, error.get_error_description() or "", list(error.get_headers())
+        )
 
 
 authorization = AuthorizationServer()
@@ -74,8 +74,9 @@ class _Revocation(RevocationEndpoint):
     def revoke_token(self, token: OAuthToken, request: Any) -> None:
         if token.revoked_at is None:
             token.revoked_at = utcnow()
-            audit.record(client_actor(token.client), "oauth.token_revoked", object_type="oauth_client",
-                         object_id=token.client_pk)
+            audit.record(
+                client_actor(token.client), "oauth.token_revoked", object_type="oauth_client", object_id=token.client_pk
+            )
 
 
 class _Bearer(BearerTokenValidator):

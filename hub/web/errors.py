@@ -56,8 +56,8 @@ def _http_exception(error: HTTPException) -> Response:
     detail = error.description or title
     if status == 422 and errors:
         detail = "The request has fields that are missing, unknown or invalid."
-    if status == 400 and "JSON" in detail:
-        detail = "The request body is not valid JSON."
+    if status == 400 and detail.startswith("Failed to decode JSON"):
+        detail = "The request body is not valid JSON."  # werkzeug's wording names internals
     if wants_problem_json():
         response = problem(status, title, detail, errors=errors or None)
     else:
@@ -80,8 +80,11 @@ def _hub_error(error: HubError) -> Response:
 
 def _oauth_problem(error: OAuthProblem) -> Response:
     response = problem(
-        error.status, "Not authorised" if error.status == 401 else "Not allowed",
-        error.description or error.error, slug=error.error, error=error.error,
+        error.status,
+        "Not authorised" if error.status == 401 else "Not allowed",
+        error.description or error.error,
+        slug=error.error,
+        error=error.error,
     )
     for name, value in error.headers:
         if name.lower() != "content-type":

@@ -97,9 +97,7 @@ def view_access(view: Any, method: str | None = None) -> Any:
     """The guard declared on a view function (or on a MethodView's method)."""
     view_class = getattr(view, "view_class", None)
     if view_class is not None:
-        methods: Iterable[str] = [method.lower()] if method else [
-            m.lower() for m in (view_class.methods or ())
-        ]
+        methods: Iterable[str] = [method.lower()] if method else [m.lower() for m in (view_class.methods or ())]
         found = [getattr(getattr(view_class, m, None), ACCESS_ATTR, None) for m in methods]
         return None if any(f is None for f in found) else found
     return getattr(view, ACCESS_ATTR, None)

@@ -51,6 +51,11 @@ def audit_log() -> Any:
     events = db.session.scalars(query.limit(AUDIT_PAGE_SIZE + 1).offset((page - 1) * AUDIT_PAGE_SIZE)).all()
     report = verify_chain() if request.args.get("verify") == "1" else None
     return render_template(
-        "pages/audit.html", title="Audit log", events=events[:AUDIT_PAGE_SIZE], page=page,
-        has_next=len(events) > AUDIT_PAGE_SIZE, action=action, report=report,
+        "pages/audit.html",
+        title="Audit log",
+        events=events[:AUDIT_PAGE_SIZE],
+        page=page,
+        has_next=len(events) > AUDIT_PAGE_SIZE,
+        action=action,
+        report=report,
     )

@@ -71,14 +71,28 @@ class World:
 def _side(agency: Agency, knower: User, author: User) -> Side:
     key = make_contact(agency, name=f"Key at {agency.slug}", known_by_id=knower.id)
     second = make_contact(agency, name=f"Second at {agency.slug}")
-    left = make_contact(agency, name=f"Leaver at {agency.slug}", status=ContactStatus.LEFT,
-                        left_on=TODAY - dt.timedelta(days=30), successor_id=key.id, known_by_id=knower.id,
-                        handover_note=HANDOVER_NOTE)
+    left = make_contact(
+        agency,
+        name=f"Leaver at {agency.slug}",
+        status=ContactStatus.LEFT,
+        left_on=TODAY - dt.timedelta(days=30),
+        successor_id=key.id,
+        known_by_id=knower.id,
+        handover_note=HANDOVER_NOTE,
+    )
     agency.key_contact_id = key.id
     side = Side(agency, key, second, left)
     # Logged against the leaver: staff see it on the agency, the leaver and their successor.
-    db.session.add(Interaction(agency_id=agency.id, contact_id=left.id, author_id=author.id,
-                               kind=InteractionKind.CALL, occurred_on=TODAY, summary=side.summary))
+    db.session.add(
+        Interaction(
+            agency_id=agency.id,
+            contact_id=left.id,
+            author_id=author.id,
+            kind=InteractionKind.CALL,
+            occurred_on=TODAY,
+            summary=side.summary,
+        )
+    )
     db.session.flush()
     return side
 
@@ -147,15 +161,24 @@ HTML: dict[str, Callable[[World, Side], Request]] = {
     "log_page": lambda w, s: ("GET", f"/agencies/{s.agency.id}/log", None),
     "create_agency": lambda w, s: ("POST", "/agencies/new", {"name": "Created Agency", "kind": "housing"}),
     "edit_public": lambda w, s: ("POST", f"/agencies/{s.agency.id}/edit", {"services": "Updated services"}),
-    "edit_agreement": lambda w, s: ("POST", f"/agencies/{s.agency.id}/edit",
-                                    {"has_agreement": "yes", "agreement_agreed_on": _today_form()}),
+    "edit_agreement": lambda w, s: (
+        "POST",
+        f"/agencies/{s.agency.id}/edit",
+        {"has_agreement": "yes", "agreement_agreed_on": _today_form()},
+    ),
     "set_key_contact": lambda w, s: ("POST", f"/agencies/{s.agency.id}/edit", {"key_contact_id": str(s.second.id)}),
-    "add_contact": lambda w, s: ("POST", f"/agencies/{s.agency.id}/contacts/new",
-                                 {"name": "New Person", "role": "Worker"}),
+    "add_contact": lambda w, s: (
+        "POST",
+        f"/agencies/{s.agency.id}/contacts/new",
+        {"name": "New Person", "role": "Worker"},
+    ),
     "edit_contact": lambda w, s: ("POST", f"/contacts/{s.key.id}/edit", {"role": "Updated role"}),
     "record_leaver": lambda w, s: ("POST", f"/contacts/{s.second.id}/leave", {"left_on": _today_form()}),
-    "log_interaction": lambda w, s: ("POST", f"/agencies/{s.agency.id}/log",
-                                     {"kind": "call", "occurred_on": _today_form(), "summary": "Logged by test"}),
+    "log_interaction": lambda w, s: (
+        "POST",
+        f"/agencies/{s.agency.id}/log",
+        {"kind": "call", "occurred_on": _today_form(), "summary": "Logged by test"},
+    ),
     "health": lambda w, s: ("GET", "/health", None),
     "staff": lambda w, s: ("GET", "/staff", None),
     "offboard_page": lambda w, s: ("GET", f"/staff/{w.leaver.id}/offboard", None),
@@ -171,11 +194,17 @@ API: dict[str, Callable[[World, Side], Request]] = {
     "view_left_contact": lambda w, s: ("GET", f"/api/v1/contacts/{s.left.id}", None),
     "create_agency": lambda w, s: ("POST", "/api/v1/agencies", {"name": "Created Agency", "kind": "housing"}),
     "edit_public": lambda w, s: ("PATCH", f"/api/v1/agencies/{s.agency.id}", {"services": "Updated services"}),
-    "edit_agreement": lambda w, s: ("PATCH", f"/api/v1/agencies/{s.agency.id}",
-                                    {"has_agreement": True, "agreement_agreed_on": TODAY.isoformat()}),
+    "edit_agreement": lambda w, s: (
+        "PATCH",
+        f"/api/v1/agencies/{s.agency.id}",
+        {"has_agreement": True, "agreement_agreed_on": TODAY.isoformat()},
+    ),
     "set_key_contact": lambda w, s: ("PATCH", f"/api/v1/agencies/{s.agency.id}", {"key_contact_id": s.second.id}),
-    "add_contact": lambda w, s: ("POST", f"/api/v1/agencies/{s.agency.id}/contacts",
-                                 {"name": "New Person", "role": "Worker"}),
+    "add_contact": lambda w, s: (
+        "POST",
+        f"/api/v1/agencies/{s.agency.id}/contacts",
+        {"name": "New Person", "role": "Worker"},
+    ),
     "edit_contact": lambda w, s: ("PATCH", f"/api/v1/contacts/{s.key.id}", {"role": "Updated role"}),
     "record_leaver": lambda w, s: ("POST", f"/api/v1/contacts/{s.second.id}/leave", {"left_on": TODAY.isoformat()}),
 }
@@ -186,8 +215,12 @@ def _created_agency(w: World, s: Side) -> bool:
 
 
 def _added_contact(w: World, s: Side) -> bool:
-    return db.session.scalar(
-        sa.select(sa.func.count()).where(Contact.agency_id == s.agency.id, Contact.name == "New Person")) == 1
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count()).where(Contact.agency_id == s.agency.id, Contact.name == "New Person")
+        )
+        == 1
+    )
 
 
 # For each change: did it land?
@@ -199,11 +232,17 @@ EFFECTS: dict[str, Callable[[World, Side], bool]] = {
     "add_contact": _added_contact,
     "edit_contact": lambda w, s: fresh(Contact, s.key.id).role == "Updated role",
     "record_leaver": lambda w, s: fresh(Contact, s.second.id).status is ContactStatus.LEFT,
-    "log_interaction": lambda w, s: db.session.scalar(
-        sa.select(sa.func.count()).where(Interaction.agency_id == s.agency.id,
-                                         Interaction.summary == "Logged by test")) == 1,
-    "offboard": lambda w, s: db.session.scalar(
-        sa.select(sa.func.count()).where(Handover.leaver_id == w.leaver.id)) == 1,
+    "log_interaction": lambda w, s: (
+        db.session.scalar(
+            sa.select(sa.func.count()).where(
+                Interaction.agency_id == s.agency.id, Interaction.summary == "Logged by test"
+            )
+        )
+        == 1
+    ),
+    "offboard": lambda w, s: (
+        db.session.scalar(sa.select(sa.func.count()).where(Handover.leaver_id == w.leaver.id)) == 1
+    ),
 }
 
 
@@ -292,7 +331,11 @@ def test_html_signed_out_is_sent_to_sign_in(client: FlaskClient, world: World) -
 # Internal notes, the interaction log and "known by": our staff only -----------------
 
 SEES_INTERNAL = [
-    ("admin", True), ("manager", True), ("practitioner", True), ("partner_lead", False), ("partner", False),
+    ("admin", True),
+    ("manager", True),
+    ("practitioner", True),
+    ("partner_lead", False),
+    ("partner", False),
 ]
 
 
@@ -304,8 +347,11 @@ def test_internal_details_are_for_staff_only(
 ) -> None:
     sign_in(client, world.users[role])
     side = world.side(role, target)
-    path = {"agency": f"/agencies/{side.agency.id}", "contact": f"/contacts/{side.key.id}",
-            "left_contact": f"/contacts/{side.left.id}"}[page]
+    path = {
+        "agency": f"/agencies/{side.agency.id}",
+        "contact": f"/contacts/{side.key.id}",
+        "left_contact": f"/contacts/{side.left.id}",
+    }[page]
     response = client.get(path)
     if page == "left_contact" and role in {"partner_lead", "partner"} and target == "other":
         assert response.status_code == 404
@@ -319,11 +365,17 @@ def test_internal_details_are_for_staff_only(
         assert (text in html) is sees, f"{role} {'should' if sees else 'should not'} see the {what} on {path}"
 
 
-@pytest.mark.parametrize(("role", "sees_left"), [
-    ("admin", True), ("manager", True), ("practitioner", True), ("partner_lead", False), ("partner", False),
-])
-def test_leavers_of_another_agency_are_not_shown(client: FlaskClient, world: World, role: str,
-                                                  sees_left: bool) -> None:
+@pytest.mark.parametrize(
+    ("role", "sees_left"),
+    [
+        ("admin", True),
+        ("manager", True),
+        ("practitioner", True),
+        ("partner_lead", False),
+        ("partner", False),
+    ],
+)
+def test_leavers_of_another_agency_are_not_shown(client: FlaskClient, world: World, role: str, sees_left: bool) -> None:
     sign_in(client, world.users[role])
     html = client.get(f"/agencies/{world.other.agency.id}").get_data(as_text=True)
     assert world.other.key.name in html
@@ -336,11 +388,18 @@ def test_leavers_of_another_agency_are_not_shown(client: FlaskClient, world: Wor
     assert world.other.agency.name not in html
 
 
-@pytest.mark.parametrize(("role", "target", "sees_note"), [
-    ("admin", "other", True), ("manager", "other", True), ("practitioner", "other", True),
-    ("partner_lead", "own", True), ("partner", "own", True), ("partner_lead", "other", False),
-    ("partner", "other", False),
-])
+@pytest.mark.parametrize(
+    ("role", "target", "sees_note"),
+    [
+        ("admin", "other", True),
+        ("manager", "other", True),
+        ("practitioner", "other", True),
+        ("partner_lead", "own", True),
+        ("partner", "own", True),
+        ("partner_lead", "other", False),
+        ("partner", "other", False),
+    ],
+)
 def test_the_note_that_a_key_contact_left_is_not_shown_to_other_agencies(
     client: FlaskClient, world: World, role: str, target: str, sees_note: bool
 ) -> None:
@@ -410,9 +469,15 @@ def test_api(client: FlaskClient, world: World, action: str, column: str, expect
             assert_unchanged(before)
 
 
-@pytest.mark.parametrize(("who", "target", "sees_left"), [
-    ("host", "own", True), ("host", "other", True), ("lead", "own", True), ("lead", "other", False),
-])
+@pytest.mark.parametrize(
+    ("who", "target", "sees_left"),
+    [
+        ("host", "own", True),
+        ("host", "other", True),
+        ("lead", "own", True),
+        ("lead", "other", False),
+    ],
+)
 def test_api_contact_list_shows_leavers_only_to_their_agency_and_staff(
     client: FlaskClient, world: World, who: str, target: str, sees_left: bool
 ) -> None:
@@ -423,8 +488,14 @@ def test_api_contact_list_shows_leavers_only_to_their_agency_and_staff(
     assert (side.left.id in ids) is sees_left
 
 
-INTERNAL_FIELDS = {"known_by_id", "handover_note", "last_spoken_on", "agreement_summary", "relationship_owner_id",
-                   "roles_to_confirm"}
+INTERNAL_FIELDS = {
+    "known_by_id",
+    "handover_note",
+    "last_spoken_on",
+    "agreement_summary",
+    "relationship_owner_id",
+    "roles_to_confirm",
+}
 
 
 @pytest.mark.parametrize("target", ["own", "other"])
@@ -468,8 +539,9 @@ def test_api_tokens_and_scopes(client: FlaskClient, world: World, token: str, ac
     elif token == "revoked":
         oauth_client, secret = make_client(world.host.agency, BOTH_SCOPES)
         headers = bearer(client, oauth_client, secret)
-        revoked = client.post("/oauth/revoke", data={"token": headers["Authorization"].split()[1]},
-                              auth=(oauth_client.client_id, secret))
+        revoked = client.post(
+            "/oauth/revoke", data={"token": headers["Authorization"].split()[1]}, auth=(oauth_client.client_id, secret)
+        )
         assert revoked.status_code == 200
     before = snapshot()
     response = _call(client, API[action](world, world.own_partner), headers)
@@ -508,88 +580,188 @@ class Tamper:
 
 HTML_TAMPERING = {
     "lead adds a contact to another agency": Tamper(
-        "partner_lead", "POST", lambda w: f"/agencies/{w.other.agency.id}/contacts/new",
-        lambda w: {"name": "Planted Person"}, 403),
+        "partner_lead",
+        "POST",
+        lambda w: f"/agencies/{w.other.agency.id}/contacts/new",
+        lambda w: {"name": "Planted Person"},
+        403,
+    ),
     "lead edits another agency's contact": Tamper(
-        "partner_lead", "POST", lambda w: f"/contacts/{w.other.key.id}/edit", lambda w: {"role": "Hijacked"}, 403),
+        "partner_lead", "POST", lambda w: f"/contacts/{w.other.key.id}/edit", lambda w: {"role": "Hijacked"}, 403
+    ),
     "lead edits another agency's leaver": Tamper(
-        "partner_lead", "POST", lambda w: f"/contacts/{w.other.left.id}/edit", lambda w: {"role": "Hijacked"}, 404),
+        "partner_lead", "POST", lambda w: f"/contacts/{w.other.left.id}/edit", lambda w: {"role": "Hijacked"}, 404
+    ),
     "lead records another agency's contact as left": Tamper(
-        "partner_lead", "POST", lambda w: f"/contacts/{w.other.key.id}/leave", lambda w: {"left_on": _today_form()},
-        403),
+        "partner_lead", "POST", lambda w: f"/contacts/{w.other.key.id}/leave", lambda w: {"left_on": _today_form()}, 403
+    ),
     "lead confirms another agency's key roles": Tamper(
-        "partner_lead", "POST", lambda w: f"/agencies/{w.other.agency.id}/confirm-roles", lambda w: {}, 403),
+        "partner_lead", "POST", lambda w: f"/agencies/{w.other.agency.id}/confirm-roles", lambda w: {}, 403
+    ),
     "lead makes another agency's contact their key contact": Tamper(
-        "partner_lead", "POST", lambda w: f"/agencies/{w.own_partner.agency.id}/edit",
-        lambda w: {"key_contact_id": str(w.other.key.id)}, 422, "key_contact_id"),
+        "partner_lead",
+        "POST",
+        lambda w: f"/agencies/{w.own_partner.agency.id}/edit",
+        lambda w: {"key_contact_id": str(w.other.key.id)},
+        422,
+        "key_contact_id",
+    ),
     "lead makes another agency's contact their deputy": Tamper(
-        "partner_lead", "POST", lambda w: f"/agencies/{w.own_partner.agency.id}/edit",
-        lambda w: {"deputy_contact_id": str(w.other.second.id)}, 422, "deputy_contact_id"),
+        "partner_lead",
+        "POST",
+        lambda w: f"/agencies/{w.own_partner.agency.id}/edit",
+        lambda w: {"deputy_contact_id": str(w.other.second.id)},
+        422,
+        "deputy_contact_id",
+    ),
     "lead makes a leaver their key contact": Tamper(
-        "partner_lead", "POST", lambda w: f"/agencies/{w.own_partner.agency.id}/edit",
-        lambda w: {"key_contact_id": str(w.own_partner.left.id)}, 422, "key_contact_id"),
+        "partner_lead",
+        "POST",
+        lambda w: f"/agencies/{w.own_partner.agency.id}/edit",
+        lambda w: {"key_contact_id": str(w.own_partner.left.id)},
+        422,
+        "key_contact_id",
+    ),
     "lead names another agency's contact as successor": Tamper(
-        "partner_lead", "POST", lambda w: f"/contacts/{w.own_partner.second.id}/leave",
-        lambda w: {"left_on": _today_form(), "successor_id": str(w.other.key.id)}, 422, "successor_id"),
+        "partner_lead",
+        "POST",
+        lambda w: f"/contacts/{w.own_partner.second.id}/leave",
+        lambda w: {"left_on": _today_form(), "successor_id": str(w.other.key.id)},
+        422,
+        "successor_id",
+    ),
     "lead names the leaver as their own successor": Tamper(
-        "partner_lead", "POST", lambda w: f"/contacts/{w.own_partner.second.id}/leave",
-        lambda w: {"left_on": _today_form(), "successor_id": str(w.own_partner.second.id)}, 422, "successor_id"),
+        "partner_lead",
+        "POST",
+        lambda w: f"/contacts/{w.own_partner.second.id}/leave",
+        lambda w: {"left_on": _today_form(), "successor_id": str(w.own_partner.second.id)},
+        422,
+        "successor_id",
+    ),
     "lead sets the working agreement": Tamper(
-        "partner_lead", "POST", lambda w: f"/agencies/{w.own_partner.agency.id}/edit",
-        lambda w: {"has_agreement": "yes"}, 403),
+        "partner_lead",
+        "POST",
+        lambda w: f"/agencies/{w.own_partner.agency.id}/edit",
+        lambda w: {"has_agreement": "yes"},
+        403,
+    ),
     "lead sets our relationship lead": Tamper(
-        "partner_lead", "POST", lambda w: f"/agencies/{w.own_partner.agency.id}/edit",
-        lambda w: {"relationship_owner_id": str(w.users["manager"].id)}, 403),
+        "partner_lead",
+        "POST",
+        lambda w: f"/agencies/{w.own_partner.agency.id}/edit",
+        lambda w: {"relationship_owner_id": str(w.users["manager"].id)},
+        403,
+    ),
     "lead renames their agency": Tamper(
-        "partner_lead", "POST", lambda w: f"/agencies/{w.own_partner.agency.id}/edit",
-        lambda w: {"name": "Renamed"}, 403),
+        "partner_lead",
+        "POST",
+        lambda w: f"/agencies/{w.own_partner.agency.id}/edit",
+        lambda w: {"name": "Renamed"},
+        403,
+    ),
     "lead changes their agency's kind": Tamper(
-        "partner_lead", "POST", lambda w: f"/agencies/{w.own_partner.agency.id}/edit",
-        lambda w: {"kind": "police"}, 403),
+        "partner_lead", "POST", lambda w: f"/agencies/{w.own_partner.agency.id}/edit", lambda w: {"kind": "police"}, 403
+    ),
     "lead sets who knows a new contact": Tamper(
-        "partner_lead", "POST", lambda w: f"/agencies/{w.own_partner.agency.id}/contacts/new",
-        lambda w: {"name": "Planted Person", "known_by_id": str(w.knower.id)}, 403),
+        "partner_lead",
+        "POST",
+        lambda w: f"/agencies/{w.own_partner.agency.id}/contacts/new",
+        lambda w: {"name": "Planted Person", "known_by_id": str(w.knower.id)},
+        403,
+    ),
     "lead sets who knows a contact": Tamper(
-        "partner_lead", "POST", lambda w: f"/contacts/{w.own_partner.key.id}/edit",
-        lambda w: {"known_by_id": str(w.users["manager"].id)}, 403),
+        "partner_lead",
+        "POST",
+        lambda w: f"/contacts/{w.own_partner.key.id}/edit",
+        lambda w: {"known_by_id": str(w.users["manager"].id)},
+        403,
+    ),
     "lead sets when we last spoke to a contact": Tamper(
-        "partner_lead", "POST", lambda w: f"/contacts/{w.own_partner.key.id}/edit",
-        lambda w: {"last_spoken_on": _today_form()}, 403),
+        "partner_lead",
+        "POST",
+        lambda w: f"/contacts/{w.own_partner.key.id}/edit",
+        lambda w: {"last_spoken_on": _today_form()},
+        403,
+    ),
     "lead smuggles an agency_id into a new contact": Tamper(
-        "partner_lead", "POST", lambda w: f"/agencies/{w.own_partner.agency.id}/contacts/new",
-        lambda w: {"name": "Planted Person", "agency_id": str(w.other.agency.id)}, 422, "agency_id"),
+        "partner_lead",
+        "POST",
+        lambda w: f"/agencies/{w.own_partner.agency.id}/contacts/new",
+        lambda w: {"name": "Planted Person", "agency_id": str(w.other.agency.id)},
+        422,
+        "agency_id",
+    ),
     "lead smuggles a status into a contact": Tamper(
-        "partner_lead", "POST", lambda w: f"/contacts/{w.own_partner.key.id}/edit",
-        lambda w: {"status": "left"}, 422, "status"),
+        "partner_lead",
+        "POST",
+        lambda w: f"/contacts/{w.own_partner.key.id}/edit",
+        lambda w: {"status": "left"},
+        422,
+        "status",
+    ),
     "lead offboards a member of staff": Tamper(
-        "partner_lead", "POST", lambda w: f"/staff/{w.leaver.id}/offboard", lambda w: {}, 403),
+        "partner_lead", "POST", lambda w: f"/staff/{w.leaver.id}/offboard", lambda w: {}, 403
+    ),
     "partner edits their own agency": Tamper(
-        "partner", "POST", lambda w: f"/agencies/{w.own_partner.agency.id}/edit",
-        lambda w: {"services": "Changed"}, 403),
+        "partner", "POST", lambda w: f"/agencies/{w.own_partner.agency.id}/edit", lambda w: {"services": "Changed"}, 403
+    ),
     "partner adds a contact to their own agency": Tamper(
-        "partner", "POST", lambda w: f"/agencies/{w.own_partner.agency.id}/contacts/new",
-        lambda w: {"name": "Planted Person"}, 403),
+        "partner",
+        "POST",
+        lambda w: f"/agencies/{w.own_partner.agency.id}/contacts/new",
+        lambda w: {"name": "Planted Person"},
+        403,
+    ),
     "partner logs an interaction": Tamper(
-        "partner", "POST", lambda w: f"/agencies/{w.own_partner.agency.id}/log",
-        lambda w: {"kind": "note", "occurred_on": _today_form(), "summary": "Planted"}, 403),
+        "partner",
+        "POST",
+        lambda w: f"/agencies/{w.own_partner.agency.id}/log",
+        lambda w: {"kind": "note", "occurred_on": _today_form(), "summary": "Planted"},
+        403,
+    ),
     "practitioner sets the working agreement": Tamper(
-        "practitioner", "POST", lambda w: f"/agencies/{w.other.agency.id}/edit",
-        lambda w: {"has_agreement": "yes"}, 403),
+        "practitioner", "POST", lambda w: f"/agencies/{w.other.agency.id}/edit", lambda w: {"has_agreement": "yes"}, 403
+    ),
     "practitioner renames an agency": Tamper(
-        "practitioner", "POST", lambda w: f"/agencies/{w.other.agency.id}/edit", lambda w: {"name": "Renamed"}, 403),
+        "practitioner", "POST", lambda w: f"/agencies/{w.other.agency.id}/edit", lambda w: {"name": "Renamed"}, 403
+    ),
     "practitioner logs against another agency's contact": Tamper(
-        "practitioner", "POST", lambda w: f"/agencies/{w.own_partner.agency.id}/log",
-        lambda w: {"kind": "call", "occurred_on": _today_form(), "summary": "Misfiled",
-                   "contact_id": str(w.other.key.id)}, 422, "contact_id"),
+        "practitioner",
+        "POST",
+        lambda w: f"/agencies/{w.own_partner.agency.id}/log",
+        lambda w: {
+            "kind": "call",
+            "occurred_on": _today_form(),
+            "summary": "Misfiled",
+            "contact_id": str(w.other.key.id),
+        },
+        422,
+        "contact_id",
+    ),
     "manager makes a partner user the relationship lead": Tamper(
-        "manager", "POST", lambda w: f"/agencies/{w.other.agency.id}/edit",
-        lambda w: {"relationship_owner_id": str(w.users["partner_lead"].id)}, 422, "relationship_owner_id"),
+        "manager",
+        "POST",
+        lambda w: f"/agencies/{w.other.agency.id}/edit",
+        lambda w: {"relationship_owner_id": str(w.users["partner_lead"].id)},
+        422,
+        "relationship_owner_id",
+    ),
     "manager says a partner user knows a contact": Tamper(
-        "manager", "POST", lambda w: f"/contacts/{w.other.key.id}/edit",
-        lambda w: {"known_by_id": str(w.users["partner"].id)}, 422, "known_by_id"),
+        "manager",
+        "POST",
+        lambda w: f"/contacts/{w.other.key.id}/edit",
+        lambda w: {"known_by_id": str(w.users["partner"].id)},
+        422,
+        "known_by_id",
+    ),
     "manager makes another agency's contact this agency's key contact": Tamper(
-        "manager", "POST", lambda w: f"/agencies/{w.own_partner.agency.id}/edit",
-        lambda w: {"key_contact_id": str(w.other.key.id)}, 422, "key_contact_id"),
+        "manager",
+        "POST",
+        lambda w: f"/agencies/{w.own_partner.agency.id}/edit",
+        lambda w: {"key_contact_id": str(w.other.key.id)},
+        422,
+        "key_contact_id",
+    ),
 }
 
 
@@ -608,60 +780,129 @@ def test_html_tampering_is_refused_and_changes_nothing(client: FlaskClient, worl
 
 API_TAMPERING = {
     "lead changes another agency": Tamper(
-        "lead", "PATCH", lambda w: f"/api/v1/agencies/{w.other.agency.id}", lambda w: {"services": "Hijacked"}, 403),
+        "lead", "PATCH", lambda w: f"/api/v1/agencies/{w.other.agency.id}", lambda w: {"services": "Hijacked"}, 403
+    ),
     "lead adds a contact to another agency": Tamper(
-        "lead", "POST", lambda w: f"/api/v1/agencies/{w.other.agency.id}/contacts",
-        lambda w: {"name": "Planted Person"}, 403),
+        "lead",
+        "POST",
+        lambda w: f"/api/v1/agencies/{w.other.agency.id}/contacts",
+        lambda w: {"name": "Planted Person"},
+        403,
+    ),
     "lead edits another agency's contact": Tamper(
-        "lead", "PATCH", lambda w: f"/api/v1/contacts/{w.other.key.id}", lambda w: {"role": "Hijacked"}, 403),
+        "lead", "PATCH", lambda w: f"/api/v1/contacts/{w.other.key.id}", lambda w: {"role": "Hijacked"}, 403
+    ),
     "lead edits another agency's leaver": Tamper(
-        "lead", "PATCH", lambda w: f"/api/v1/contacts/{w.other.left.id}", lambda w: {"role": "Hijacked"}, 404),
+        "lead", "PATCH", lambda w: f"/api/v1/contacts/{w.other.left.id}", lambda w: {"role": "Hijacked"}, 404
+    ),
     "lead records another agency's contact as left": Tamper(
-        "lead", "POST", lambda w: f"/api/v1/contacts/{w.other.key.id}/leave",
-        lambda w: {"left_on": TODAY.isoformat()}, 403),
+        "lead",
+        "POST",
+        lambda w: f"/api/v1/contacts/{w.other.key.id}/leave",
+        lambda w: {"left_on": TODAY.isoformat()},
+        403,
+    ),
     "lead records another agency's leaver as left again": Tamper(
-        "lead", "POST", lambda w: f"/api/v1/contacts/{w.other.left.id}/leave",
-        lambda w: {"left_on": TODAY.isoformat()}, 404),
+        "lead",
+        "POST",
+        lambda w: f"/api/v1/contacts/{w.other.left.id}/leave",
+        lambda w: {"left_on": TODAY.isoformat()},
+        404,
+    ),
     "lead makes another agency's contact their key contact": Tamper(
-        "lead", "PATCH", lambda w: f"/api/v1/agencies/{w.own_partner.agency.id}",
-        lambda w: {"key_contact_id": w.other.key.id}, 422, "key_contact_id"),
+        "lead",
+        "PATCH",
+        lambda w: f"/api/v1/agencies/{w.own_partner.agency.id}",
+        lambda w: {"key_contact_id": w.other.key.id},
+        422,
+        "key_contact_id",
+    ),
     "lead makes another agency's contact their deputy": Tamper(
-        "lead", "PATCH", lambda w: f"/api/v1/agencies/{w.own_partner.agency.id}",
-        lambda w: {"deputy_contact_id": w.other.second.id}, 422, "deputy_contact_id"),
+        "lead",
+        "PATCH",
+        lambda w: f"/api/v1/agencies/{w.own_partner.agency.id}",
+        lambda w: {"deputy_contact_id": w.other.second.id},
+        422,
+        "deputy_contact_id",
+    ),
     "lead names another agency's contact as successor": Tamper(
-        "lead", "POST", lambda w: f"/api/v1/contacts/{w.own_partner.second.id}/leave",
-        lambda w: {"left_on": TODAY.isoformat(), "successor_id": w.other.key.id}, 422, "successor_id"),
+        "lead",
+        "POST",
+        lambda w: f"/api/v1/contacts/{w.own_partner.second.id}/leave",
+        lambda w: {"left_on": TODAY.isoformat(), "successor_id": w.other.key.id},
+        422,
+        "successor_id",
+    ),
     "lead sets the working agreement": Tamper(
-        "lead", "PATCH", lambda w: f"/api/v1/agencies/{w.own_partner.agency.id}",
-        lambda w: {"has_agreement": True}, 403),
+        "lead", "PATCH", lambda w: f"/api/v1/agencies/{w.own_partner.agency.id}", lambda w: {"has_agreement": True}, 403
+    ),
     "lead sets our relationship lead": Tamper(
-        "lead", "PATCH", lambda w: f"/api/v1/agencies/{w.own_partner.agency.id}",
-        lambda w: {"relationship_owner_id": w.users["manager"].id}, 403),
+        "lead",
+        "PATCH",
+        lambda w: f"/api/v1/agencies/{w.own_partner.agency.id}",
+        lambda w: {"relationship_owner_id": w.users["manager"].id},
+        403,
+    ),
     "lead renames their agency": Tamper(
-        "lead", "PATCH", lambda w: f"/api/v1/agencies/{w.own_partner.agency.id}", lambda w: {"name": "Renamed"}, 403),
+        "lead", "PATCH", lambda w: f"/api/v1/agencies/{w.own_partner.agency.id}", lambda w: {"name": "Renamed"}, 403
+    ),
     "lead sets who knows a new contact": Tamper(
-        "lead", "POST", lambda w: f"/api/v1/agencies/{w.own_partner.agency.id}/contacts",
-        lambda w: {"name": "Planted Person", "known_by_id": w.knower.id}, 403),
+        "lead",
+        "POST",
+        lambda w: f"/api/v1/agencies/{w.own_partner.agency.id}/contacts",
+        lambda w: {"name": "Planted Person", "known_by_id": w.knower.id},
+        403,
+    ),
     "lead sets who knows a contact": Tamper(
-        "lead", "PATCH", lambda w: f"/api/v1/contacts/{w.own_partner.key.id}",
-        lambda w: {"known_by_id": w.users["manager"].id}, 403),
+        "lead",
+        "PATCH",
+        lambda w: f"/api/v1/contacts/{w.own_partner.key.id}",
+        lambda w: {"known_by_id": w.users["manager"].id},
+        403,
+    ),
     "lead smuggles an agency_id into a new contact": Tamper(
-        "lead", "POST", lambda w: f"/api/v1/agencies/{w.own_partner.agency.id}/contacts",
-        lambda w: {"name": "Planted Person", "agency_id": w.other.agency.id}, 422, "agency_id"),
+        "lead",
+        "POST",
+        lambda w: f"/api/v1/agencies/{w.own_partner.agency.id}/contacts",
+        lambda w: {"name": "Planted Person", "agency_id": w.other.agency.id},
+        422,
+        "agency_id",
+    ),
     "lead smuggles a status into a contact": Tamper(
-        "lead", "PATCH", lambda w: f"/api/v1/contacts/{w.own_partner.key.id}", lambda w: {"status": "left"},
-        422, "status"),
+        "lead",
+        "PATCH",
+        lambda w: f"/api/v1/contacts/{w.own_partner.key.id}",
+        lambda w: {"status": "left"},
+        422,
+        "status",
+    ),
     "lead smuggles an id into their agency": Tamper(
-        "lead", "PATCH", lambda w: f"/api/v1/agencies/{w.own_partner.agency.id}", lambda w: {"id": w.other.agency.id},
-        422, "id"),
+        "lead",
+        "PATCH",
+        lambda w: f"/api/v1/agencies/{w.own_partner.agency.id}",
+        lambda w: {"id": w.other.agency.id},
+        422,
+        "id",
+    ),
     "lead creates an agency": Tamper(
-        "lead", "POST", lambda w: "/api/v1/agencies", lambda w: {"name": "Planted Agency", "kind": "housing"}, 403),
+        "lead", "POST", lambda w: "/api/v1/agencies", lambda w: {"name": "Planted Agency", "kind": "housing"}, 403
+    ),
     "host system makes a partner user the relationship lead": Tamper(
-        "host", "PATCH", lambda w: f"/api/v1/agencies/{w.other.agency.id}",
-        lambda w: {"relationship_owner_id": w.users["partner_lead"].id}, 422, "relationship_owner_id"),
+        "host",
+        "PATCH",
+        lambda w: f"/api/v1/agencies/{w.other.agency.id}",
+        lambda w: {"relationship_owner_id": w.users["partner_lead"].id},
+        422,
+        "relationship_owner_id",
+    ),
     "host system makes another agency's contact this agency's key contact": Tamper(
-        "host", "PATCH", lambda w: f"/api/v1/agencies/{w.own_partner.agency.id}",
-        lambda w: {"key_contact_id": w.other.key.id}, 422, "key_contact_id"),
+        "host",
+        "PATCH",
+        lambda w: f"/api/v1/agencies/{w.own_partner.agency.id}",
+        lambda w: {"key_contact_id": w.other.key.id},
+        422,
+        "key_contact_id",
+    ),
 }
 
 

@@ -69,8 +69,18 @@ def world(app: Any) -> World:
     leaver = make_user(Role.PRACTITIONER, host, name="Lee Leaving")
     own.relationship_owner_id = leaver.id
     db.session.flush()
-    return World(own, other, key, second, left, elsewhere, make_user(Role.MANAGER, host),
-                 make_user(Role.PARTNER_LEAD, own), make_user(Role.PARTNER, own), leaver)
+    return World(
+        own,
+        other,
+        key,
+        second,
+        left,
+        elsewhere,
+        make_user(Role.MANAGER, host),
+        make_user(Role.PARTNER_LEAD, own),
+        make_user(Role.PARTNER, own),
+        leaver,
+    )
 
 
 def snapshot() -> dict[str, list[Any]]:
@@ -96,16 +106,21 @@ class Form:
 
 FORMS = {
     "create agency": Form("manager", lambda w: "/agencies/new", lambda w: {"name": "Good Agency", "kind": "housing"}),
-    "edit agency (manager)": Form("manager", lambda w: f"/agencies/{w.own.id}/edit",
-                                  lambda w: {"services": "Good services"}),
+    "edit agency (manager)": Form(
+        "manager", lambda w: f"/agencies/{w.own.id}/edit", lambda w: {"services": "Good services"}
+    ),
     "edit agency (lead)": Form("lead", lambda w: f"/agencies/{w.own.id}/edit", lambda w: {"services": "Good services"}),
     "add contact": Form("lead", lambda w: f"/agencies/{w.own.id}/contacts/new", lambda w: {"name": "New Person"}),
     "edit contact": Form("manager", lambda w: f"/contacts/{w.key.id}/edit", lambda w: {"role": "Good role"}),
     "record leaver": Form("lead", lambda w: f"/contacts/{w.second.id}/leave", lambda w: {"left_on": TODAY_FORM}),
-    "log interaction": Form("manager", lambda w: f"/agencies/{w.own.id}/log",
-                            lambda w: {"kind": "call", "occurred_on": TODAY_FORM, "summary": "Spoke about beds"}),
-    "offboard staff": Form("manager", lambda w: f"/staff/{w.leaver.id}/offboard",
-                           lambda w: {"default_user_id": str(w.manager.id)}),
+    "log interaction": Form(
+        "manager",
+        lambda w: f"/agencies/{w.own.id}/log",
+        lambda w: {"kind": "call", "occurred_on": TODAY_FORM, "summary": "Spoke about beds"},
+    ),
+    "offboard staff": Form(
+        "manager", lambda w: f"/staff/{w.leaver.id}/offboard", lambda w: {"default_user_id": str(w.manager.id)}
+    ),
 }
 
 # (form, what is wrong, fields to send on top of the valid submission, the field named in the error)
@@ -124,16 +139,24 @@ FORM_CASES: list[tuple[str, str, Callable[[World], dict[str, str]], str]] = [
     ("create agency", "30 February", lambda w: {"agreement_agreed_on": "30/2/2026"}, "agreement_agreed_on"),
     ("create agency", "ISO 30 February", lambda w: {"agreement_agreed_on": "2026-02-30"}, "agreement_agreed_on"),
     ("create agency", "month 13", lambda w: {"agreement_review_on": "1/13/2026"}, "agreement_review_on"),
-    ("create agency", "review before agreed", lambda w: {"agreement_agreed_on": "2/2/2026",
-                                                          "agreement_review_on": "1/2/2026"}, "agreement_review_on"),
+    (
+        "create agency",
+        "review before agreed",
+        lambda w: {"agreement_agreed_on": "2/2/2026", "agreement_review_on": "1/2/2026"},
+        "agreement_review_on",
+    ),
     ("create agency", "key contact before contacts", lambda w: {"key_contact_id": str(w.key.id)}, "key_contact_id"),
     ("create agency", "text for an id", lambda w: {"relationship_owner_id": "abc"}, "relationship_owner_id"),
     ("create agency", "id beyond 2**31", lambda w: {"relationship_owner_id": str(BIG)}, "relationship_owner_id"),
     ("create agency", "enormous id", lambda w: {"relationship_owner_id": str(HUGE)}, "relationship_owner_id"),
     ("create agency", "negative id", lambda w: {"relationship_owner_id": "-1"}, "relationship_owner_id"),
     ("create agency", "unicode digit id", lambda w: {"relationship_owner_id": "²"}, "relationship_owner_id"),
-    ("create agency", "partner as our lead", lambda w: {"relationship_owner_id": str(w.lead.id)},
-     "relationship_owner_id"),
+    (
+        "create agency",
+        "partner as our lead",
+        lambda w: {"relationship_owner_id": str(w.lead.id)},
+        "relationship_owner_id",
+    ),
     ("create agency", "unknown field", lambda w: {"status": "left"}, "status"),
     ("edit agency (manager)", "name blanked", lambda w: {"name": ""}, "name"),
     ("edit agency (manager)", "name of spaces", lambda w: {"name": "   "}, "name"),
@@ -141,23 +164,42 @@ FORM_CASES: list[tuple[str, str, Callable[[World], dict[str, str]], str]] = [
     ("edit agency (manager)", "agreement blanked", lambda w: {"has_agreement": ""}, "has_agreement"),
     ("edit agency (manager)", "unknown kind", lambda w: {"kind": "spaceship"}, "kind"),
     ("edit agency (manager)", "made the host", lambda w: {"kind": "host"}, "kind"),
-    ("edit agency (manager)", "other agency's contact", lambda w: {"key_contact_id": str(w.elsewhere.id)},
-     "key_contact_id"),
-    ("edit agency (manager)", "a leaver as deputy", lambda w: {"deputy_contact_id": str(w.left.id)},
-     "deputy_contact_id"),
-    ("edit agency (manager)", "key contact as deputy", lambda w: {"deputy_contact_id": str(w.key.id)},
-     "deputy_contact_id"),
+    (
+        "edit agency (manager)",
+        "other agency's contact",
+        lambda w: {"key_contact_id": str(w.elsewhere.id)},
+        "key_contact_id",
+    ),
+    (
+        "edit agency (manager)",
+        "a leaver as deputy",
+        lambda w: {"deputy_contact_id": str(w.left.id)},
+        "deputy_contact_id",
+    ),
+    (
+        "edit agency (manager)",
+        "key contact as deputy",
+        lambda w: {"deputy_contact_id": str(w.key.id)},
+        "deputy_contact_id",
+    ),
     ("edit agency (manager)", "id beyond 2**31", lambda w: {"key_contact_id": str(BIG)}, "key_contact_id"),
     ("edit agency (manager)", "negative id", lambda w: {"key_contact_id": "-4"}, "key_contact_id"),
-    ("edit agency (manager)", "no such user", lambda w: {"relationship_owner_id": "2147483647"},
-     "relationship_owner_id"),
+    (
+        "edit agency (manager)",
+        "no such user",
+        lambda w: {"relationship_owner_id": "2147483647"},
+        "relationship_owner_id",
+    ),
     ("edit agency (manager)", "30 February", lambda w: {"agreement_review_on": "2026-02-30"}, "agreement_review_on"),
     ("edit agency (manager)", "unknown field", lambda w: {"slug": "new-slug"}, "slug"),
     ("edit agency (lead)", "text for an id", lambda w: {"key_contact_id": "abc"}, "key_contact_id"),
-    ("edit agency (lead)", "a leaver as key contact", lambda w: {"key_contact_id": str(w.left.id)},
-     "key_contact_id"),
-    ("edit agency (lead)", "other agency's contact", lambda w: {"deputy_contact_id": str(w.elsewhere.id)},
-     "deputy_contact_id"),
+    ("edit agency (lead)", "a leaver as key contact", lambda w: {"key_contact_id": str(w.left.id)}, "key_contact_id"),
+    (
+        "edit agency (lead)",
+        "other agency's contact",
+        lambda w: {"deputy_contact_id": str(w.elsewhere.id)},
+        "deputy_contact_id",
+    ),
     ("edit agency (lead)", "very long services", lambda w: {"services": LONG_TEXT}, "services"),
     ("edit agency (lead)", "website without a scheme", lambda w: {"website": "www example org"}, "website"),
     ("add contact", "no name", lambda w: {"name": ""}, "name"),
@@ -213,8 +255,9 @@ def _sign_in_as(client: FlaskClient, world: World, role: str) -> None:
     sign_in(client, {"manager": world.manager, "lead": world.lead}[role])
 
 
-@pytest.mark.parametrize(("form", "problem", "bad", "field"), FORM_CASES,
-                         ids=[f"{f}: {p}" for f, p, _b, _f in FORM_CASES])
+@pytest.mark.parametrize(
+    ("form", "problem", "bad", "field"), FORM_CASES, ids=[f"{f}: {p}" for f, p, _b, _f in FORM_CASES]
+)
 def test_bad_form_input_is_shown_as_an_error_and_changes_nothing(
     client: FlaskClient, world: World, form: str, problem: str, bad: Callable[[World], dict[str, str]], field: Any
 ) -> None:
@@ -300,10 +343,13 @@ def test_a_nul_character_in_a_search_is_refused(client: FlaskClient, world: Worl
 
 
 @pytest.mark.parametrize("size", [1_000_000, 100_000])
-def test_sign_in_with_an_enormous_email_or_password_is_a_clear_4xx(client: FlaskClient, world: World,
-                                                                      size: int) -> None:
-    for data in ({"email": "a" * size + "@example.org", "password": PASSWORD},
-                 {"email": world.manager.email, "password": "p" * size}):
+def test_sign_in_with_an_enormous_email_or_password_is_a_clear_4xx(
+    client: FlaskClient, world: World, size: int
+) -> None:
+    for data in (
+        {"email": "a" * size + "@example.org", "password": PASSWORD},
+        {"email": world.manager.email, "password": "p" * size},
+    ):
         response = client.post("/sign-in", data={"csrf_token": csrf_token(client, "/sign-in"), **data})
         assert 400 <= response.status_code < 500, response.status_code
         with client.session_transaction() as session:
@@ -329,18 +375,28 @@ def test_sign_in_without_a_csrf_token_is_refused(client: FlaskClient, world: Wor
 
 BAD_IDS = ["abc", "-1", "0", "1.5", "1e3", str(BIG), str(HUGE), "²", "١٢", "0x10", " 1"]
 PAGES_WITH_IDS = [
-    ("GET", "/agencies/{}"), ("GET", "/agencies/{}/edit"), ("POST", "/agencies/{}/edit"),
-    ("POST", "/agencies/{}/confirm-roles"), ("GET", "/agencies/{}/contacts/new"),
-    ("POST", "/agencies/{}/contacts/new"), ("GET", "/agencies/{}/log"), ("POST", "/agencies/{}/log"),
-    ("GET", "/contacts/{}"), ("GET", "/contacts/{}/edit"), ("POST", "/contacts/{}/edit"),
-    ("GET", "/contacts/{}/leave"), ("POST", "/contacts/{}/leave"), ("GET", "/staff/{}/offboard"),
-    ("POST", "/staff/{}/offboard"), ("GET", "/handovers/{}"), ("POST", "/handovers/{}/complete"),
+    ("GET", "/agencies/{}"),
+    ("GET", "/agencies/{}/edit"),
+    ("POST", "/agencies/{}/edit"),
+    ("POST", "/agencies/{}/confirm-roles"),
+    ("GET", "/agencies/{}/contacts/new"),
+    ("POST", "/agencies/{}/contacts/new"),
+    ("GET", "/agencies/{}/log"),
+    ("POST", "/agencies/{}/log"),
+    ("GET", "/contacts/{}"),
+    ("GET", "/contacts/{}/edit"),
+    ("POST", "/contacts/{}/edit"),
+    ("GET", "/contacts/{}/leave"),
+    ("POST", "/contacts/{}/leave"),
+    ("GET", "/staff/{}/offboard"),
+    ("POST", "/staff/{}/offboard"),
+    ("GET", "/handovers/{}"),
+    ("POST", "/handovers/{}/complete"),
 ]
 
 
 @pytest.mark.parametrize(("method", "pattern"), PAGES_WITH_IDS)
-def test_a_bad_id_in_a_page_address_is_not_found(client: FlaskClient, world: World, method: str,
-                                                 pattern: str) -> None:
+def test_a_bad_id_in_a_page_address_is_not_found(client: FlaskClient, world: World, method: str, pattern: str) -> None:
     sign_in(client, world.manager)
     token = csrf_token(client, "/directory")
     for bad in BAD_IDS:
@@ -349,10 +405,20 @@ def test_a_bad_id_in_a_page_address_is_not_found(client: FlaskClient, world: Wor
         assert response.status_code == 404, f"{method} {path}: {response.status_code}"
 
 
-@pytest.mark.parametrize("query", [
-    "page=abc", "page=-4", "page=0", f"page={HUGE}", "page=" + "9" * 5000, "kind=spaceship", "q=" + "x" * 5000,
-    "page=²", "kind=",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page=abc",
+        "page=-4",
+        "page=0",
+        f"page={HUGE}",
+        "page=" + "9" * 5000,
+        "kind=spaceship",
+        "q=" + "x" * 5000,
+        "page=²",
+        "kind=",
+    ],
+)
 def test_odd_directory_searches_still_answer(client: FlaskClient, world: World, query: str) -> None:
     sign_in(client, world.lead)
     assert client.get(f"/directory?{query}").status_code == 200
@@ -375,14 +441,17 @@ class Endpoint:
 
 
 ENDPOINTS = {
-    "create agency": Endpoint("POST", lambda w: "/api/v1/agencies",
-                              lambda w: {"name": "Good Agency", "kind": "housing"}),
+    "create agency": Endpoint(
+        "POST", lambda w: "/api/v1/agencies", lambda w: {"name": "Good Agency", "kind": "housing"}
+    ),
     "change agency": Endpoint("PATCH", lambda w: f"/api/v1/agencies/{w.own.id}", lambda w: {"services": "Good"}),
-    "add contact": Endpoint("POST", lambda w: f"/api/v1/agencies/{w.own.id}/contacts",
-                            lambda w: {"name": "New Person"}),
+    "add contact": Endpoint(
+        "POST", lambda w: f"/api/v1/agencies/{w.own.id}/contacts", lambda w: {"name": "New Person"}
+    ),
     "change contact": Endpoint("PATCH", lambda w: f"/api/v1/contacts/{w.key.id}", lambda w: {"role": "Good"}),
-    "record leaver": Endpoint("POST", lambda w: f"/api/v1/contacts/{w.second.id}/leave",
-                              lambda w: {"left_on": TODAY.isoformat()}),
+    "record leaver": Endpoint(
+        "POST", lambda w: f"/api/v1/contacts/{w.second.id}/leave", lambda w: {"left_on": TODAY.isoformat()}
+    ),
 }
 
 
@@ -408,8 +477,9 @@ def assert_problem(response: Any, status: int | set[int], field: str | None = No
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
-def test_the_valid_api_calls_are_accepted(client: FlaskClient, world: World, api_headers: dict[str, str],
-                                          endpoint: str) -> None:
+def test_the_valid_api_calls_are_accepted(
+    client: FlaskClient, world: World, api_headers: dict[str, str], endpoint: str
+) -> None:
     spec = ENDPOINTS[endpoint]
     response = client.open(spec.path(world), method=spec.method, json=spec.valid(world), headers=api_headers)
     assert response.status_code in {200, 201}, response.get_data(as_text=True)
@@ -437,11 +507,16 @@ BAD_BODIES = [
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
-@pytest.mark.parametrize(("what", "body", "content_type", "expected"), BAD_BODIES,
-                         ids=[b[0] for b in BAD_BODIES])
+@pytest.mark.parametrize(("what", "body", "content_type", "expected"), BAD_BODIES, ids=[b[0] for b in BAD_BODIES])
 def test_a_body_that_is_not_a_json_object_is_refused(
-    client: FlaskClient, world: World, api_headers: dict[str, str], endpoint: str, what: str, body: bytes,
-    content_type: str, expected: Any
+    client: FlaskClient,
+    world: World,
+    api_headers: dict[str, str],
+    endpoint: str,
+    what: str,
+    body: bytes,
+    content_type: str,
+    expected: Any,
 ) -> None:
     spec = ENDPOINTS[endpoint]
     headers = dict(api_headers)
@@ -474,12 +549,24 @@ API_FIELD_CASES: list[tuple[str, str, Callable[[World], dict[str, Any]], str]] =
     ("create agency", "null for a boolean", lambda w: {"has_agreement": None}, "has_agreement"),
     ("create agency", "30 February", lambda w: {"agreement_agreed_on": "2026-02-30"}, "agreement_agreed_on"),
     ("create agency", "number for a date", lambda w: {"agreement_agreed_on": 20260101}, "agreement_agreed_on"),
-    ("create agency", "datetime for a date", lambda w: {"agreement_agreed_on": "2026-01-01Tnonsense"},
-     "agreement_agreed_on"),
-    ("create agency", "string for an id", lambda w: {"relationship_owner_id": str(w.manager.id)},
-     "relationship_owner_id"),
-    ("create agency", "float for an id", lambda w: {"relationship_owner_id": float(w.manager.id)},
-     "relationship_owner_id"),
+    (
+        "create agency",
+        "datetime for a date",
+        lambda w: {"agreement_agreed_on": "2026-01-01Tnonsense"},
+        "agreement_agreed_on",
+    ),
+    (
+        "create agency",
+        "string for an id",
+        lambda w: {"relationship_owner_id": str(w.manager.id)},
+        "relationship_owner_id",
+    ),
+    (
+        "create agency",
+        "float for an id",
+        lambda w: {"relationship_owner_id": float(w.manager.id)},
+        "relationship_owner_id",
+    ),
     ("create agency", "true for an id", lambda w: {"relationship_owner_id": True}, "relationship_owner_id"),
     ("create agency", "id beyond 2**31", lambda w: {"relationship_owner_id": BIG}, "relationship_owner_id"),
     ("create agency", "enormous id", lambda w: {"relationship_owner_id": HUGE}, "relationship_owner_id"),
@@ -503,8 +590,12 @@ API_FIELD_CASES: list[tuple[str, str, Callable[[World], dict[str, Any]], str]] =
     ("change agency", "id beyond 2**31", lambda w: {"key_contact_id": BIG}, "key_contact_id"),
     ("change agency", "negative id", lambda w: {"deputy_contact_id": -5}, "deputy_contact_id"),
     ("change agency", "no such contact", lambda w: {"key_contact_id": 2**31 - 1}, "key_contact_id"),
-    ("change agency", "review before agreed", lambda w: {"agreement_agreed_on": "2026-02-02",
-                                                         "agreement_review_on": "2026-02-01"}, "agreement_review_on"),
+    (
+        "change agency",
+        "review before agreed",
+        lambda w: {"agreement_agreed_on": "2026-02-02", "agreement_review_on": "2026-02-01"},
+        "agreement_review_on",
+    ),
     ("add contact", "no name", lambda w: {"name": None}, "name"),
     ("add contact", "number for a name", lambda w: {"name": 42}, "name"),
     ("add contact", "enormous knowledge", lambda w: {"knowledge": ENORMOUS}, "knowledge"),
@@ -537,40 +628,55 @@ API_FIELD_CASES: list[tuple[str, str, Callable[[World], dict[str, Any]], str]] =
 ]
 
 
-@pytest.mark.parametrize(("endpoint", "what", "bad", "field"), API_FIELD_CASES,
-                         ids=[f"{e}: {w}" for e, w, _b, _f in API_FIELD_CASES])
+@pytest.mark.parametrize(
+    ("endpoint", "what", "bad", "field"), API_FIELD_CASES, ids=[f"{e}: {w}" for e, w, _b, _f in API_FIELD_CASES]
+)
 def test_bad_fields_are_a_422_problem_and_change_nothing(
-    client: FlaskClient, world: World, api_headers: dict[str, str], endpoint: str, what: str,
-    bad: Callable[[World], dict[str, Any]], field: str
+    client: FlaskClient,
+    world: World,
+    api_headers: dict[str, str],
+    endpoint: str,
+    what: str,
+    bad: Callable[[World], dict[str, Any]],
+    field: str,
 ) -> None:
     spec = ENDPOINTS[endpoint]
     before = snapshot()
-    response = client.open(spec.path(world), method=spec.method, json={**spec.valid(world), **bad(world)},
-                           headers=api_headers)
+    response = client.open(
+        spec.path(world), method=spec.method, json={**spec.valid(world), **bad(world)}, headers=api_headers
+    )
     assert_problem(response, 422, field)
     assert_unchanged(before)
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
-@pytest.mark.parametrize(("what", "text"), [("NUL character", '"a\\u0000b"'), ("unpaired surrogate", '"a\\ud800b"'),
-                                            ("NUL in a nested value", '["a\\u0000b"]')])
-def test_text_postgresql_cannot_store_is_a_400_problem(client: FlaskClient, world: World,
-                                                       api_headers: dict[str, str], endpoint: str, what: str,
-                                                       text: str) -> None:
+@pytest.mark.parametrize(
+    ("what", "text"),
+    [
+        ("NUL character", '"a\\u0000b"'),
+        ("unpaired surrogate", '"a\\ud800b"'),
+        ("NUL in a nested value", '["a\\u0000b"]'),
+    ],
+)
+def test_text_postgresql_cannot_store_is_a_400_problem(
+    client: FlaskClient, world: World, api_headers: dict[str, str], endpoint: str, what: str, text: str
+) -> None:
     spec = ENDPOINTS[endpoint]
     valid = spec.valid(world)
     field = next(iter(valid))
     body = json.dumps(valid)[:-1] + f', "{field}": {text}}}'  # the field again, last wins
     before = snapshot()
-    response = client.open(spec.path(world), method=spec.method, data=body,
-                           headers={**api_headers, "Content-Type": "application/json"})
+    response = client.open(
+        spec.path(world), method=spec.method, data=body, headers={**api_headers, "Content-Type": "application/json"}
+    )
     assert_problem(response, 400, field)
     assert_unchanged(before)
 
 
 @pytest.mark.parametrize("query", ["q=a%00b", "kind=%00", "q=%ED%A0%80"])
-def test_odd_text_in_list_parameters_is_a_4xx_problem(client: FlaskClient, world: World, api_headers: dict[str, str],
-                                                      query: str) -> None:
+def test_odd_text_in_list_parameters_is_a_4xx_problem(
+    client: FlaskClient, world: World, api_headers: dict[str, str], query: str
+) -> None:
     response = client.get(f"/api/v1/agencies?{query}", headers=api_headers)
     if response.status_code == 200:  # undecodable bytes arrive as U+FFFD, which is harmless text
         assert query == "q=%ED%A0%80"
@@ -579,30 +685,39 @@ def test_odd_text_in_list_parameters_is_a_4xx_problem(client: FlaskClient, world
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
-def test_a_body_beyond_the_size_limit_is_413(client: FlaskClient, world: World, api_headers: dict[str, str],
-                                             endpoint: str) -> None:
+def test_a_body_beyond_the_size_limit_is_413(
+    client: FlaskClient, world: World, api_headers: dict[str, str], endpoint: str
+) -> None:
     spec = ENDPOINTS[endpoint]
     before = snapshot()
-    response = client.open(spec.path(world), method=spec.method, json={**spec.valid(world), "name": "x" * 3_000_000},
-                           headers=api_headers)
+    response = client.open(
+        spec.path(world), method=spec.method, json={**spec.valid(world), "name": "x" * 3_000_000}, headers=api_headers
+    )
     assert_problem(response, 413)
     assert_unchanged(before)
 
 
 API_PATHS_WITH_IDS = [
-    ("GET", "/api/v1/agencies/{}"), ("PATCH", "/api/v1/agencies/{}"), ("GET", "/api/v1/agencies/{}/contacts"),
-    ("POST", "/api/v1/agencies/{}/contacts"), ("GET", "/api/v1/contacts/{}"), ("PATCH", "/api/v1/contacts/{}"),
+    ("GET", "/api/v1/agencies/{}"),
+    ("PATCH", "/api/v1/agencies/{}"),
+    ("GET", "/api/v1/agencies/{}/contacts"),
+    ("POST", "/api/v1/agencies/{}/contacts"),
+    ("GET", "/api/v1/contacts/{}"),
+    ("PATCH", "/api/v1/contacts/{}"),
     ("POST", "/api/v1/contacts/{}/leave"),
 ]
 API_BODIES = {  # valid bodies, so only the id is wrong
-    "/api/v1/agencies/{}": {"services": "Good"}, "/api/v1/agencies/{}/contacts": {"name": "New Person"},
-    "/api/v1/contacts/{}": {"role": "Good"}, "/api/v1/contacts/{}/leave": {"left_on": TODAY.isoformat()},
+    "/api/v1/agencies/{}": {"services": "Good"},
+    "/api/v1/agencies/{}/contacts": {"name": "New Person"},
+    "/api/v1/contacts/{}": {"role": "Good"},
+    "/api/v1/contacts/{}/leave": {"left_on": TODAY.isoformat()},
 }
 
 
 @pytest.mark.parametrize(("method", "pattern"), API_PATHS_WITH_IDS)
-def test_a_bad_id_in_an_api_address_is_not_found(client: FlaskClient, world: World, api_headers: dict[str, str],
-                                                 method: str, pattern: str) -> None:
+def test_a_bad_id_in_an_api_address_is_not_found(
+    client: FlaskClient, world: World, api_headers: dict[str, str], method: str, pattern: str
+) -> None:
     for bad in [*BAD_IDS, str(2**63), str(2**64)]:
         path = pattern.format(bad)
         body = API_BODIES[pattern] if method != "GET" else None
@@ -611,13 +726,22 @@ def test_a_bad_id_in_an_api_address_is_not_found(client: FlaskClient, world: Wor
         assert response.mimetype == "application/problem+json"
 
 
-@pytest.mark.parametrize(("query", "field"), [
-    ("page=abc", "page"), ("page=0", "page"), (f"page={HUGE}", "page"), ("per_page=1000", "per_page"),
-    ("per_page=-1", "per_page"), ("kind=spaceship", "kind"), ("q=" + "x" * 500, "q"), ("page=²", "page"),
-    ("page=" + "9" * 5000, "page"),
-])
-def test_bad_list_parameters_are_a_422_problem(client: FlaskClient, world: World, api_headers: dict[str, str],
-                                               query: str, field: str) -> None:
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("page=abc", "page"),
+        ("page=0", "page"),
+        (f"page={HUGE}", "page"),
+        ("per_page=1000", "per_page"),
+        ("per_page=-1", "per_page"),
+        ("kind=spaceship", "kind"),
+        ("q=" + "x" * 500, "q"),
+        ("page=²", "page"),
+        ("page=" + "9" * 5000, "page"),
+    ],
+)
+def test_bad_list_parameters_are_a_422_problem(
+    client: FlaskClient, world: World, api_headers: dict[str, str], query: str, field: str
+) -> None:
     response = client.get(f"/api/v1/agencies?{query}", headers=api_headers)
     assert_problem(response, 422, field)
-

@@ -23,8 +23,16 @@ from hub.db import db, today
 from hub.permissions import SYSTEM, Role
 from tests.helpers import host_agency, make_agency, make_contact, make_user, sign_in
 
-SECTIONS = ("confirm", "no-key-contact", "single-contact", "owned-by-leavers", "not-spoken", "not-verified",
-            "agreement-missing", "agreement-due")
+SECTIONS = (
+    "confirm",
+    "no-key-contact",
+    "single-contact",
+    "owned-by-leavers",
+    "not-spoken",
+    "not-verified",
+    "agreement-missing",
+    "agreement-due",
+)
 
 
 def days_from_now(n: int) -> dt.date:
@@ -43,12 +51,28 @@ def healthy_agency(name: str, **changes: object) -> Agency:
     lead on our side, and an active key contact and deputy, both verified and
     spoken to recently and known by current staff. ``changes`` then spoil it."""
     lead = staff(f"{name} lead")
-    agency = make_agency(AgencyKind.HOUSING, name=name, has_agreement=True, agreement_agreed_on=days_from_now(-100),
-                         agreement_review_on=days_from_now(200), relationship_owner_id=lead.id)
-    key = make_contact(agency, name=f"{name} Key", known_by_id=lead.id, last_verified_on=days_from_now(-10),
-                       last_spoken_on=days_from_now(-10))
-    deputy = make_contact(agency, name=f"{name} Deputy", known_by_id=lead.id, last_verified_on=days_from_now(-10),
-                          last_spoken_on=days_from_now(-10))
+    agency = make_agency(
+        AgencyKind.HOUSING,
+        name=name,
+        has_agreement=True,
+        agreement_agreed_on=days_from_now(-100),
+        agreement_review_on=days_from_now(200),
+        relationship_owner_id=lead.id,
+    )
+    key = make_contact(
+        agency,
+        name=f"{name} Key",
+        known_by_id=lead.id,
+        last_verified_on=days_from_now(-10),
+        last_spoken_on=days_from_now(-10),
+    )
+    deputy = make_contact(
+        agency,
+        name=f"{name} Deputy",
+        known_by_id=lead.id,
+        last_verified_on=days_from_now(-10),
+        last_spoken_on=days_from_now(-10),
+    )
     agency.key_contact_id, agency.deputy_contact_id = key.id, deputy.id
     for field, value in changes.items():
         setattr(agency, field, value)
@@ -79,12 +103,12 @@ def health_page(client) -> dict[str, str]:
     response = client.get("/health")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    main = page[page.index('<main'):page.index('</main>')]
+    main = page[page.index("<main") : page.index("</main>")]
     found = {"all": _text(main)}
     for section in SECTIONS:
         start = main.index(f'id="{section}"')
         end = main.find("<h2", start)
-        found[section] = _text(main[main.rindex("<h2", 0, start):end if end != -1 else len(main)])
+        found[section] = _text(main[main.rindex("<h2", 0, start) : end if end != -1 else len(main)])
     return found
 
 
@@ -114,8 +138,7 @@ def test_a_healthy_agency_is_not_listed(manager):
 def test_the_host_organisation_is_never_listed_whatever_its_state(manager):
     host = host_agency()
     gone = staff("Gone Colleague", left=True)
-    only = make_contact(host, name="Host Only Contact", known_by_id=gone.id, last_verified_on=None,
-                        last_spoken_on=None)
+    only = make_contact(host, name="Host Only Contact", known_by_id=gone.id, last_verified_on=None, last_spoken_on=None)
     leaver = make_contact(host, name="Host Leaver", status=ContactStatus.LEFT, left_on=days_from_now(-5))
     host.key_contact_id = leaver.id
     host.relationship_owner_id = gone.id
@@ -143,8 +166,9 @@ def test_an_agency_whose_key_contact_has_left_is_listed(manager):
     agency = healthy_agency("Open Minds CMHT")
     key = key_of(agency)
     key.status, key.left_on = ContactStatus.LEFT, days_from_now(-3)  # as an older import may have left it
-    extra = make_contact(agency, name="Oren Blake", last_verified_on=days_from_now(-1),
-                         last_spoken_on=days_from_now(-1))
+    extra = make_contact(
+        agency, name="Oren Blake", last_verified_on=days_from_now(-1), last_spoken_on=days_from_now(-1)
+    )
     db.session.flush()
 
     page = health_page(manager)
@@ -193,8 +217,9 @@ def test_an_agency_resting_on_a_single_active_contact_is_listed(manager):
 
 
 def test_an_agency_with_no_contacts_at_all_is_listed(manager):
-    make_agency(AgencyKind.OTHER, name="Hope Street Food Bank", has_agreement=True,
-                agreement_review_on=days_from_now(300))
+    make_agency(
+        AgencyKind.OTHER, name="Hope Street Food Bank", has_agreement=True, agreement_review_on=days_from_now(300)
+    )
 
     assert listed_in(health_page(manager), "Hope Street Food Bank") == ["no-key-contact", "single-contact"]
 
@@ -205,7 +230,10 @@ def test_an_agency_with_no_contacts_at_all_is_listed(manager):
 def test_the_app_runs_with_the_default_thresholds(manager, settings):
     defaults = Settings()
     assert (settings.stale_verified_days, settings.stale_spoken_days, settings.agreement_review_warning_days) == (
-        defaults.stale_verified_days, defaults.stale_spoken_days, defaults.agreement_review_warning_days)
+        defaults.stale_verified_days,
+        defaults.stale_spoken_days,
+        defaults.agreement_review_warning_days,
+    )
 
     page = health_page(manager)
 
@@ -220,8 +248,14 @@ def test_contacts_not_verified_for_longer_than_the_threshold_are_listed(manager,
     key_of(agency).last_verified_on = days_from_now(-(limit + 1))
     deputy_of(agency).last_verified_on = days_from_now(-limit)  # on the day: not yet stale
     never = make_contact(agency, name="Gareth Lowe", last_verified_on=None, last_spoken_on=days_from_now(-1))
-    make_contact(agency, name="Paula Strand", status=ContactStatus.LEFT, left_on=days_from_now(-400),
-                 last_verified_on=None, last_spoken_on=None)
+    make_contact(
+        agency,
+        name="Paula Strand",
+        status=ContactStatus.LEFT,
+        left_on=days_from_now(-400),
+        last_verified_on=None,
+        last_spoken_on=None,
+    )
     db.session.flush()
 
     page = health_page(manager)
@@ -316,15 +350,16 @@ def test_a_contact_known_by_staff_who_have_left_is_listed(manager):
     gone = staff("Kit Brennan", left=True)
     agency = healthy_agency("Northshire Childrens Services")
     key_of(agency).known_by_id = gone.id
-    make_contact(agency, name="Tariq Aziz", known_by_id=gone.id, status=ContactStatus.LEFT,
-                 left_on=days_from_now(-10))
+    make_contact(agency, name="Tariq Aziz", known_by_id=gone.id, status=ContactStatus.LEFT, left_on=days_from_now(-10))
     db.session.flush()
 
     page = health_page(manager)
 
     assert listed_in(page, "Northshire Childrens Services Key") == ["owned-by-leavers"]
-    assert ("Northshire Childrens Services Key (Northshire Childrens Services): known by Kit Brennan, who has left"
-            in page["owned-by-leavers"])
+    assert (
+        "Northshire Childrens Services Key (Northshire Childrens Services): known by Kit Brennan, who has left"
+        in page["owned-by-leavers"]
+    )
     assert listed_in(page, "Tariq Aziz") == []
 
 

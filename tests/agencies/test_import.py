@@ -54,17 +54,23 @@ def agency(slug: str) -> Agency | None:
 
 
 def contacts_at(slug: str) -> dict[str, Contact]:
-    found = db.session.scalars(sa.select(Contact).join(Agency, Contact.agency_id == Agency.id)
-                               .where(Agency.slug == slug))
+    found = db.session.scalars(
+        sa.select(Contact).join(Agency, Contact.agency_id == Agency.id).where(Agency.slug == slug)
+    )
     return {c.name: c for c in found}
 
 
 # CSV files ------------------------------------------------------------------
 
-AGENCY = {"agency_name": "Riverside Housing Options", "agency_kind": "housing",
-          "services": "Homelessness assessments", "how_to_refer": "Duty to refer form",
-          "agency_phone": "0113 496 0000", "agency_email": "team@riverside.example.org",
-          "website": "https://riverside.example.org"}
+AGENCY = {
+    "agency_name": "Riverside Housing Options",
+    "agency_kind": "housing",
+    "services": "Homelessness assessments",
+    "how_to_refer": "Duty to refer form",
+    "agency_phone": "0113 496 0000",
+    "agency_email": "team@riverside.example.org",
+    "website": "https://riverside.example.org",
+}
 
 
 def row(slug: str = "riverside-housing", contact: str | None = None, **cells: str) -> dict[str, str]:
@@ -72,8 +78,14 @@ def row(slug: str = "riverside-housing", contact: str | None = None, **cells: st
     values = {"agency_slug": slug, **AGENCY}
     if contact:
         local = contact.lower().replace(" ", ".")
-        values.update(contact_name=contact, contact_role="Housing officer", contact_email=f"{local}@example.org",
-                      contact_phone="07700 900000", preferred_channel="phone", knowledge="Emergency beds")
+        values.update(
+            contact_name=contact,
+            contact_role="Housing officer",
+            contact_email=f"{local}@example.org",
+            contact_phone="07700 900000",
+            preferred_channel="phone",
+            knowledge="Emergency beds",
+        )
     values.update(cells)
     return values
 
@@ -104,14 +116,23 @@ def import_file(app: Flask, path: Path, *options: str) -> Any:
 
 
 def test_a_good_file_imports_agencies_and_contacts_with_their_key_roles(app, tmp_path):
-    path = write_csv(tmp_path, [
-        row("riverside-housing", "Alia Khan", key_contact="yes"),
-        row("riverside-housing", "Bea Thornton", deputy="Yes"),
-        row("riverside-housing", "Colm Byrne", key_contact="no", deputy="n"),
-        row("pathways", "Elena Rossi", agency_name="Pathways Drug and Alcohol Service",
-            agency_kind="substance_use", key_contact="y", preferred_channel="email"),
-        row("hope-street-food-bank", agency_name="Hope Street Food Bank", agency_kind="other"),
-    ])
+    path = write_csv(
+        tmp_path,
+        [
+            row("riverside-housing", "Alia Khan", key_contact="yes"),
+            row("riverside-housing", "Bea Thornton", deputy="Yes"),
+            row("riverside-housing", "Colm Byrne", key_contact="no", deputy="n"),
+            row(
+                "pathways",
+                "Elena Rossi",
+                agency_name="Pathways Drug and Alcohol Service",
+                agency_kind="substance_use",
+                key_contact="y",
+                preferred_channel="email",
+            ),
+            row("hope-street-food-bank", agency_name="Hope Street Food Bank", agency_kind="other"),
+        ],
+    )
 
     result = import_file(app, path)
 
@@ -129,7 +150,12 @@ def test_a_good_file_imports_agencies_and_contacts_with_their_key_roles(app, tmp
     assert riverside.roles_to_confirm is None
     alia = people["Alia Khan"]
     assert (alia.role, alia.email, alia.preferred_channel, alia.knowledge, alia.status) == (
-        "Housing officer", "alia.khan@example.org", Channel.PHONE, "Emergency beds", ContactStatus.ACTIVE)
+        "Housing officer",
+        "alia.khan@example.org",
+        Channel.PHONE,
+        "Emergency beds",
+        ContactStatus.ACTIVE,
+    )
     pathways = agency("pathways")
     assert pathways is not None
     assert pathways.kind is AgencyKind.SUBSTANCE_USE
@@ -152,8 +178,14 @@ def test_progress_is_shown_while_checking_and_importing(app, tmp_path):
 
 
 def test_every_import_is_audited(app, tmp_path):
-    path = write_csv(tmp_path, [row("riverside-housing", "Alia Khan"), row("riverside-housing", "Bea Thornton"),
-                                row("pathways", "Elena Rossi", agency_name="Pathways")])
+    path = write_csv(
+        tmp_path,
+        [
+            row("riverside-housing", "Alia Khan"),
+            row("riverside-housing", "Bea Thornton"),
+            row("pathways", "Elena Rossi", agency_name="Pathways"),
+        ],
+    )
 
     result = import_file(app, path)
 
@@ -162,24 +194,37 @@ def test_every_import_is_audited(app, tmp_path):
     created_agencies = {e.object_id for e in events if e.action == "agency.created"}
     created_contacts = {e.object_id for e in events if e.action == "contact.created"}
     assert created_agencies == {agency("riverside-housing").id, agency("pathways").id}
-    assert created_contacts == {c.id for slug in ("riverside-housing", "pathways")
-                                for c in contacts_at(slug).values()}
+    assert created_contacts == {c.id for slug in ("riverside-housing", "pathways") for c in contacts_at(slug).values()}
     assert {(e.channel, e.actor_kind) for e in events} == {("cli", "system")}
     assert verify_chain().ok
 
 
 def test_rows_for_an_existing_agency_add_contacts_without_changing_it(app, tmp_path):
-    existing = make_agency(AgencyKind.PROBATION, slug="city-probation", name="City Probation",
-                           services="Supervision", website="https://probation.example.org")
+    existing = make_agency(
+        AgencyKind.PROBATION,
+        slug="city-probation",
+        name="City Probation",
+        services="Supervision",
+        website="https://probation.example.org",
+    )
     marion = make_contact(existing, name="Marion Hale")
     existing.key_contact_id = marion.id
     db.session.flush()
     before = count(Agency)
-    path = write_csv(tmp_path, [
-        row("city-probation", "Devi Anand", agency_name="Renamed by the spreadsheet", agency_kind="housing",
-            services="Something else", website="https://elsewhere.example.org"),
-        row("city-probation", "Gareth Lowe", agency_name="", agency_kind=""),
-    ])
+    path = write_csv(
+        tmp_path,
+        [
+            row(
+                "city-probation",
+                "Devi Anand",
+                agency_name="Renamed by the spreadsheet",
+                agency_kind="housing",
+                services="Something else",
+                website="https://elsewhere.example.org",
+            ),
+            row("city-probation", "Gareth Lowe", agency_name="", agency_kind=""),
+        ],
+    )
 
     result = import_file(app, path)
 
@@ -188,7 +233,12 @@ def test_rows_for_an_existing_agency_add_contacts_without_changing_it(app, tmp_p
     assert count(Agency) == before
     db.session.refresh(existing)
     assert (existing.name, existing.kind, existing.services, existing.website, existing.key_contact_id) == (
-        "City Probation", AgencyKind.PROBATION, "Supervision", "https://probation.example.org", marion.id)
+        "City Probation",
+        AgencyKind.PROBATION,
+        "Supervision",
+        "https://probation.example.org",
+        marion.id,
+    )
     assert sorted(contacts_at("city-probation")) == ["Devi Anand", "Gareth Lowe", "Marion Hale"]
     assert not db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action.like("agency.%")))
 
@@ -211,8 +261,9 @@ def test_a_row_cannot_replace_an_existing_agencys_key_contact(app, tmp_path):
 
 
 def test_importing_the_same_file_twice_does_not_duplicate_contacts(app, tmp_path):
-    path = write_csv(tmp_path, [row("riverside-housing", "Alia Khan", key_contact="yes"),
-                                row("riverside-housing", "Bea Thornton")])
+    path = write_csv(
+        tmp_path, [row("riverside-housing", "Alia Khan", key_contact="yes"), row("riverside-housing", "Bea Thornton")]
+    )
     assert import_file(app, path).exit_code == 0
     before = totals()
 
@@ -259,17 +310,27 @@ BAD_ROWS = {
     "agency email invalid": ([row("other-agency", agency_email="team at example")], "agency_email:"),
     "contact email invalid": ([row("other-agency", "Olu Ade", contact_email="olu@")], "contact_email:"),
     "contact channel not known": ([row("other-agency", "Olu Ade", preferred_channel="fax")], "preferred_channel:"),
-    "contact named twice": ([row("other-agency", "Olu Ade"), row("other-agency", "olu ade")],
-                            "the same contact appears twice"),
-    "two key contacts": ([row("other-agency", "Olu Ade", key_contact="yes"),
-                          row("other-agency", "Pat Lee", key_contact="yes")], "key_contact:"),
-    "two deputies": ([row("other-agency", "Olu Ade", deputy="yes"),
-                      row("other-agency", "Pat Lee", deputy="yes")], "deputy:"),
-    "key contact flag not yes/no": ([row("other-agency", "Olu Ade", key_contact="maybe")],
-                                    "key_contact: write yes or no"),
+    "contact named twice": (
+        [row("other-agency", "Olu Ade"), row("other-agency", "olu ade")],
+        "the same contact appears twice",
+    ),
+    "two key contacts": (
+        [row("other-agency", "Olu Ade", key_contact="yes"), row("other-agency", "Pat Lee", key_contact="yes")],
+        "key_contact:",
+    ),
+    "two deputies": (
+        [row("other-agency", "Olu Ade", deputy="yes"), row("other-agency", "Pat Lee", deputy="yes")],
+        "deputy:",
+    ),
+    "key contact flag not yes/no": (
+        [row("other-agency", "Olu Ade", key_contact="maybe")],
+        "key_contact: write yes or no",
+    ),
     "deputy flag not yes/no": ([row("other-agency", "Olu Ade", deputy="2")], "deputy: write yes or no"),
-    "key contact and deputy at once": ([row("other-agency", "Olu Ade", key_contact="yes", deputy="yes")],
-                                       "both the key contact and the deputy"),
+    "key contact and deputy at once": (
+        [row("other-agency", "Olu Ade", key_contact="yes", deputy="yes")],
+        "both the key contact and the deputy",
+    ),
     "flag with no contact": ([row("other-agency", key_contact="yes")], "need a contact on the same row"),
 }
 
@@ -305,13 +366,16 @@ def test_a_row_with_more_cells_than_the_header_is_reported(app, tmp_path):
 
 
 def test_every_bad_row_is_reported_not_just_the_first(app, tmp_path):
-    path = write_csv(tmp_path, [
-        row("riverside-housing", "Alia Khan"),
-        row("riverside-housing", "Bea Thornton", contact_email="not-an-email"),
-        row("pathways", "Elena Rossi", agency_kind="drugs"),
-        row("riverside-housing", "Colm Byrne"),
-        row("BAD SLUG", "Femi Adeyemi"),
-    ])
+    path = write_csv(
+        tmp_path,
+        [
+            row("riverside-housing", "Alia Khan"),
+            row("riverside-housing", "Bea Thornton", contact_email="not-an-email"),
+            row("pathways", "Elena Rossi", agency_kind="drugs"),
+            row("riverside-housing", "Colm Byrne"),
+            row("BAD SLUG", "Femi Adeyemi"),
+        ],
+    )
 
     result = import_file(app, path)
 
@@ -323,12 +387,15 @@ def test_every_bad_row_is_reported_not_just_the_first(app, tmp_path):
 
 
 def test_skip_bad_rows_imports_the_good_rows_and_reports_the_bad(app, tmp_path):
-    path = write_csv(tmp_path, [
-        row("riverside-housing", "Alia Khan", key_contact="yes"),
-        row("riverside-housing", "Bea Thornton", key_contact="yes"),  # a second key contact
-        row("riverside-housing", "Colm Byrne", deputy="yes"),
-        row("pathways", "Elena Rossi", agency_kind="drugs"),  # the only row for its agency
-    ])
+    path = write_csv(
+        tmp_path,
+        [
+            row("riverside-housing", "Alia Khan", key_contact="yes"),
+            row("riverside-housing", "Bea Thornton", key_contact="yes"),  # a second key contact
+            row("riverside-housing", "Colm Byrne", deputy="yes"),
+            row("pathways", "Elena Rossi", agency_kind="drugs"),  # the only row for its agency
+        ],
+    )
 
     result = import_file(app, path, "--skip-bad-rows")
 
@@ -352,13 +419,19 @@ BAD_FILES: dict[str, tuple[str | bytes, str]] = {
     "blank lines only": ("\n\n", "the file is empty"),
     "header but no rows": (HEADER + "\n", "no rows"),
     "unknown column": (HEADER + ",favourite_colour\n" + GOOD_LINE + ",blue\n", "not known: 'favourite_colour'"),
-    "misspelt column": (HEADER.replace("contact_email", "contact_e-mail") + "\n" + GOOD_LINE + "\n",
-                        "not known: 'contact_e-mail'"),
-    "slug column missing": (HEADER.replace("agency_slug,", "") + "\n" + GOOD_LINE.split(",", 1)[1] + "\n",
-                            "missing: agency_slug"),
+    "misspelt column": (
+        HEADER.replace("contact_email", "contact_e-mail") + "\n" + GOOD_LINE + "\n",
+        "not known: 'contact_e-mail'",
+    ),
+    "slug column missing": (
+        HEADER.replace("agency_slug,", "") + "\n" + GOOD_LINE.split(",", 1)[1] + "\n",
+        "missing: agency_slug",
+    ),
     "column named twice": (HEADER + ",agency_name\n" + GOOD_LINE + ",Other\n", "more than once: agency_name"),
-    "not UTF-8": ((HEADER + "\n" + GOOD_LINE.replace("Riverside", "Rivièreside") + "\n").encode("latin-1"),
-                  "not UTF-8"),
+    "not UTF-8": (
+        (HEADER + "\n" + GOOD_LINE.replace("Riverside", "Rivièreside") + "\n").encode("latin-1"),
+        "not UTF-8",
+    ),
 }
 
 
@@ -377,9 +450,12 @@ def test_a_file_that_cannot_be_read_gives_a_clear_error_and_imports_nothing(app,
 
 def test_only_the_slug_column_is_required(app, tmp_path):
     make_agency(slug="city-probation", name="City Probation")
-    path = write_text(tmp_path, "agency_slug,contact_name,contact_email\n"
-                                "city-probation,Devi Anand,devi@example.org\n"
-                                "new-agency,Olu Ade,olu@example.org\n")
+    path = write_text(
+        tmp_path,
+        "agency_slug,contact_name,contact_email\n"
+        "city-probation,Devi Anand,devi@example.org\n"
+        "new-agency,Olu Ade,olu@example.org\n",
+    )
 
     result = import_file(app, path, "--skip-bad-rows")
 
@@ -443,27 +519,55 @@ def test_create_user_prints_a_one_time_password(app, monkeypatch):
     monkeypatch.delenv("HUB_NEW_USER_PASSWORD", raising=False)
     host = host_agency()
 
-    result = run(app, "hub", "create-user", "--email", "Priya.Natt@Northgate.example.org", "--agency", host.slug,
-                 "--role", "manager", "--name", "Priya Natt")
+    result = run(
+        app,
+        "hub",
+        "create-user",
+        "--email",
+        "Priya.Natt@Northgate.example.org",
+        "--agency",
+        host.slug,
+        "--role",
+        "manager",
+        "--name",
+        "Priya Natt",
+    )
 
     assert result.exit_code == 0, result.output
     user = db.session.scalar(sa.select(User).where(User.email == "priya.natt@northgate.example.org"))
     assert user is not None
     assert (user.name, user.role, user.agency_id, user.must_change_password) == (
-        "Priya Natt", Role.MANAGER, host.id, True)
+        "Priya Natt",
+        Role.MANAGER,
+        host.id,
+        True,
+    )
     printed = result.stdout.split("One-time password (they must change it at first sign-in): ")[1].strip()
     assert passwords.verify_password(user.password_hash, printed)
     assert printed not in user.password_hash
-    assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "user.created",
-                                                         AuditEvent.object_id == user.id)) is not None
+    assert (
+        db.session.scalar(
+            sa.select(AuditEvent).where(AuditEvent.action == "user.created", AuditEvent.object_id == user.id)
+        )
+        is not None
+    )
 
 
 def test_create_user_takes_the_password_from_the_environment(app, monkeypatch):
     monkeypatch.setenv("HUB_NEW_USER_PASSWORD", "a long and unusual pass phrase")
     partner = make_agency(slug="city-probation")
 
-    result = run(app, "hub", "create-user", "--email", "lead@probation.example.org", "--agency", "city-probation",
-                 "--role", "partner_lead")
+    result = run(
+        app,
+        "hub",
+        "create-user",
+        "--email",
+        "lead@probation.example.org",
+        "--agency",
+        "city-probation",
+        "--role",
+        "partner_lead",
+    )
 
     assert result.exit_code == 0, result.output
     assert "One-time password" not in result.output
@@ -477,22 +581,42 @@ def test_create_user_refuses_a_weak_password_from_the_environment(app, monkeypat
     monkeypatch.setenv("HUB_NEW_USER_PASSWORD", "short")
     host = host_agency()
 
-    result = run(app, "hub", "create-user", "--email", "sam@northgate.example.org", "--agency", host.slug,
-                 "--role", "practitioner")
+    result = run(
+        app,
+        "hub",
+        "create-user",
+        "--email",
+        "sam@northgate.example.org",
+        "--agency",
+        host.slug,
+        "--role",
+        "practitioner",
+    )
 
     assert result.exit_code != 0
     assert "12 characters or more" in result.stderr
     assert count(User) == 0
 
 
-@pytest.mark.parametrize(("role", "at_host"), [("manager", False), ("admin", False), ("practitioner", False),
-                                               ("partner", True), ("partner_lead", True)])
+@pytest.mark.parametrize(
+    ("role", "at_host"),
+    [("manager", False), ("admin", False), ("practitioner", False), ("partner", True), ("partner_lead", True)],
+)
 def test_create_user_refuses_a_role_that_does_not_fit_the_agency(app, role, at_host):
     host = host_agency()
     partner = make_agency(slug="city-probation")
 
-    result = run(app, "hub", "create-user", "--email", "someone@example.org",
-                 "--agency", host.slug if at_host else partner.slug, "--role", role)
+    result = run(
+        app,
+        "hub",
+        "create-user",
+        "--email",
+        "someone@example.org",
+        "--agency",
+        host.slug if at_host else partner.slug,
+        "--role",
+        role,
+    )
 
     assert result.exit_code != 0
     assert "belong to the host organisation" in result.stderr
@@ -503,8 +627,17 @@ def test_create_user_refuses_an_email_already_in_use(app, monkeypatch):
     monkeypatch.delenv("HUB_NEW_USER_PASSWORD", raising=False)
     existing = make_user(Role.PRACTITIONER, email="sam@northgate.example.org")
 
-    result = run(app, "hub", "create-user", "--email", "SAM@northgate.example.org ", "--agency",
-                 host_agency().slug, "--role", "manager")
+    result = run(
+        app,
+        "hub",
+        "create-user",
+        "--email",
+        "SAM@northgate.example.org ",
+        "--agency",
+        host_agency().slug,
+        "--role",
+        "manager",
+    )
 
     assert result.exit_code != 0
     assert "already exists" in result.stderr
@@ -533,26 +666,43 @@ def test_create_user_refuses_an_unknown_agency(app):
 def test_create_client_prints_its_credentials_as_one_json_object(app, client):
     partner = make_agency(slug="city-probation")
 
-    result = run(app, "hub", "create-client", "--name", "Probation case system", "--agency", "city-probation",
-                 "--scope", "directory:read referrals:read directory:read")
+    result = run(
+        app,
+        "hub",
+        "create-client",
+        "--name",
+        "Probation case system",
+        "--agency",
+        "city-probation",
+        "--scope",
+        "directory:read referrals:read directory:read",
+    )
 
     assert result.exit_code == 0, result.output
     credentials = json.loads(result.stdout)
     assert set(credentials) == {"client_id", "client_secret"}
     registered = db.session.scalar(sa.select(OAuthClient).where(OAuthClient.client_id == credentials["client_id"]))
     assert (registered.name, registered.agency_id, registered.acts_for_host, registered.scope) == (
-        "Probation case system", partner.id, False, "directory:read referrals:read")
+        "Probation case system",
+        partner.id,
+        False,
+        "directory:read referrals:read",
+    )
     # The credentials work at the token endpoint.
-    token = client.post("/oauth/token", data={"grant_type": "client_credentials"},
-                        auth=(credentials["client_id"], credentials["client_secret"]))
+    token = client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(credentials["client_id"], credentials["client_secret"]),
+    )
     assert token.status_code == 200, token.get_data(as_text=True)
 
 
 def test_create_client_stores_the_secret_only_hashed(app):
     make_agency(slug="city-probation")
 
-    result = run(app, "hub", "create-client", "--name", "Probation", "--agency", "city-probation",
-                 "--scope", "directory:read")
+    result = run(
+        app, "hub", "create-client", "--name", "Probation", "--agency", "city-probation", "--scope", "directory:read"
+    )
 
     secret = json.loads(result.stdout)["client_secret"]
     registered = db.session.scalar(sa.select(OAuthClient))

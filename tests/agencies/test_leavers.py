@@ -36,12 +36,22 @@ def _pointers_to(contact_id: int) -> list[str]:
 def test_key_contact_leaves_with_successor_through_the_ui(client):
     agency, key, deputy, other = _agency_with_team()
     staff = make_user(Role.PRACTITIONER)
-    db.session.add(Interaction(agency_id=agency.id, contact_id=key.id, author_id=staff.id,
-                               kind=InteractionKind.CALL, occurred_on=dt.date(2026, 1, 5),
-                               summary="Agreed Friday release protocol"))
+    db.session.add(
+        Interaction(
+            agency_id=agency.id,
+            contact_id=key.id,
+            author_id=staff.id,
+            kind=InteractionKind.CALL,
+            occurred_on=dt.date(2026, 1, 5),
+            summary="Agreed Friday release protocol",
+        )
+    )
     sign_in(client, staff)
-    response = post_form(client, f"/contacts/{key.id}/leave",
-                         {"left_on": "1/11/2026", "successor_id": str(other.id), "handover_note": "Ask Ola"})
+    response = post_form(
+        client,
+        f"/contacts/{key.id}/leave",
+        {"left_on": "1/11/2026", "successor_id": str(other.id), "handover_note": "Ask Ola"},
+    )
     assert response.status_code == 302
     db.session.expire_all()
     left = db.session.get(Contact, key.id)
@@ -54,7 +64,10 @@ def test_key_contact_leaves_with_successor_through_the_ui(client):
     # The agency page asks for confirmation; confirming clears the prompt.
     page = client.get(f"/agencies/{agency.id}").get_data(as_text=True)
     assert "Confirm key contacts" in page
-    assert post_form(client, f"/agencies/{agency.id}/confirm-roles", {}, token_from=f"/agencies/{agency.id}").status_code == 302
+    assert (
+        post_form(client, f"/agencies/{agency.id}/confirm-roles", {}, token_from=f"/agencies/{agency.id}").status_code
+        == 302
+    )
     db.session.expire_all()
     assert db.session.get(Agency, agency.id).roles_to_confirm is None
     # The successor's page shows whom they took over from, and the history.
@@ -101,7 +114,7 @@ def test_successor_must_be_an_active_contact_of_the_same_agency():
 
     from hub.permissions import Invalid
 
-    agency, key, _deputy, other = _agency_with_team()
+    _agency, key, _deputy, other = _agency_with_team()
     elsewhere = make_contact(make_agency())
     for bad in (elsewhere.id, key.id, 999_999):
         with pytest.raises(Invalid):
@@ -117,9 +130,10 @@ def test_leaving_twice_is_a_conflict(client):
     services.record_leaver(SYSTEM, key, left_on=dt.date(2026, 11, 1))
     from tests.helpers import bearer, make_client
 
-    oauth_client, secret = make_client(make_agency(), "directory:write")
+    _oauth_client, _secret = make_client(make_agency(), "directory:write")
     host_client, host_secret = make_client(
-        db.session.get(Agency, make_user(Role.MANAGER).agency_id), "directory:write directory:read")
+        db.session.get(Agency, make_user(Role.MANAGER).agency_id), "directory:write directory:read"
+    )
     headers = bearer(client, host_client, host_secret)
     response = client.post(f"/api/v1/contacts/{key.id}/leave", json={"left_on": "2026-11-02"}, headers=headers)
     assert response.status_code == 409
@@ -133,8 +147,16 @@ def test_staff_offboarding_hands_over_and_closes_the_account(client):
     agency_a.relationship_owner_id = leaver.id
     agency_b.relationship_owner_id = leaver.id
     known = make_contact(agency_a, name="Kit Known", knowledge="Gets emergency beds", known_by_id=leaver.id)
-    db.session.add(Interaction(agency_id=agency_a.id, contact_id=known.id, author_id=leaver.id,
-                               kind=InteractionKind.MEETING, occurred_on=dt.date.today(), summary="Met about beds"))
+    db.session.add(
+        Interaction(
+            agency_id=agency_a.id,
+            contact_id=known.id,
+            author_id=leaver.id,
+            kind=InteractionKind.MEETING,
+            occurred_on=dt.date.today(),
+            summary="Met about beds",
+        )
+    )
     leaver_browser = client.application.test_client()
     sign_in(leaver_browser, leaver)
     assert leaver_browser.get("/directory").status_code == 200
@@ -142,9 +164,14 @@ def test_staff_offboarding_hands_over_and_closes_the_account(client):
     sign_in(client, manager)
     form = client.get(f"/staff/{leaver.id}/offboard").get_data(as_text=True)
     assert "Alpha Housing" in form and "Kit Known" in form
-    response = post_form(client, f"/staff/{leaver.id}/offboard", {
-        "default_user_id": str(taker.id), f"agency-{agency_b.id}": str(manager.id),
-    })
+    response = post_form(
+        client,
+        f"/staff/{leaver.id}/offboard",
+        {
+            "default_user_id": str(taker.id),
+            f"agency-{agency_b.id}": str(manager.id),
+        },
+    )
     assert response.status_code == 302
     handover_url = response.headers["Location"]
     db.session.expire_all()
@@ -155,8 +182,15 @@ def test_staff_offboarding_hands_over_and_closes_the_account(client):
     assert not db.session.scalar(sa.select(sa.func.count()).where(Agency.relationship_owner_id == leaver.id))
     assert not db.session.scalar(sa.select(sa.func.count()).where(Contact.known_by_id == leaver.id))
     pack = client.get(handover_url).get_data(as_text=True)
-    for text in ("Handover pack: Lee Leaver", "Alpha Housing", "Kit Known", "Gets emergency beds", "Met about beds",
-                 "Tay Taker", "Close Lee Leaver"):
+    for text in (
+        "Handover pack: Lee Leaver",
+        "Alpha Housing",
+        "Kit Known",
+        "Gets emergency beds",
+        "Met about beds",
+        "Tay Taker",
+        "Close Lee Leaver",
+    ):
         assert text in pack
     # Closing the account ends the leaver's sessions at once.
     response = post_form(client, f"{handover_url}/complete", {}, token_from=handover_url)
@@ -191,3 +225,20 @@ def test_a_manager_cannot_offboard_themself_and_practitioners_cannot_offboard(cl
     other = client.application.test_client()
     sign_in(other, practitioner)
     assert other.get(f"/staff/{manager.id}/offboard").status_code == 403
+
+
+def test_a_leavers_record_is_kept_as_it_was(client):
+    from tests.helpers import bearer, make_client
+
+    _agency, key, _deputy, _other = _agency_with_team()
+    services.record_leaver(SYSTEM, key, left_on=dt.date(2026, 11, 1))
+    staff = make_user(Role.MANAGER)
+    sign_in(client, staff)
+    response = post_form(client, f"/contacts/{key.id}/edit", {"name": "Renamed"}, token_from=f"/contacts/{key.id}")
+    assert response.status_code == 302
+    host_client, secret = make_client(db.session.get(Agency, staff.agency_id), "directory:write")
+    response = client.patch(
+        f"/api/v1/contacts/{key.id}", json={"role": "Other"}, headers=bearer(client, host_client, secret)
+    )
+    assert response.status_code == 409
+    assert db.session.get(Contact, key.id).name == "Kim Key"

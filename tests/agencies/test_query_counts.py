@@ -57,12 +57,21 @@ def add_staff(n: int) -> Staff:
     """``n`` members of staff; every third has left (account disabled)."""
     host = host_agency()
     batch = next(_batch)
-    ids = _insert(User, [
-        {"email": f"staff{batch}-{i}@example.org", "name": f"Staff {batch}-{i}", "agency_id": host.id,
-         "role": Role.PRACTITIONER, "password_hash": _HASH, "must_change_password": False,
-         "disabled_at": utcnow() if i % 3 == 2 else None}
-        for i in range(n)
-    ])
+    ids = _insert(
+        User,
+        [
+            {
+                "email": f"staff{batch}-{i}@example.org",
+                "name": f"Staff {batch}-{i}",
+                "agency_id": host.id,
+                "role": Role.PRACTITIONER,
+                "password_hash": _HASH,
+                "must_change_password": False,
+                "disabled_at": utcnow() if i % 3 == 2 else None,
+            }
+            for i in range(n)
+        ],
+    )
     return Staff(active=[u for i, u in enumerate(ids) if i % 3 != 2], left=[u for i, u in enumerate(ids) if i % 3 == 2])
 
 
@@ -84,40 +93,68 @@ def add_agencies(n: int, staff: Staff) -> list[int]:
     def someone(i: int) -> int:
         return staff.active[i % len(staff.active)]
 
-    agency_ids = _insert(Agency, [
-        {"slug": f"bulk-{batch}-{i}", "name": f"Bulk agency {batch}-{i}", "kind": PARTNER_KINDS[i % len(PARTNER_KINDS)],
-         "services": "Support", "has_agreement": i % 10 != 5, "agreement_review_on": soon if i % 10 == 6 else later,
-         "relationship_owner_id": staff.left[i % len(staff.left)] if i % 10 == 7 else someone(i),
-         "roles_to_confirm": "A became key contact when B left" if i % 10 == 9 else None}
-        for i in range(n)
-    ])
+    agency_ids = _insert(
+        Agency,
+        [
+            {
+                "slug": f"bulk-{batch}-{i}",
+                "name": f"Bulk agency {batch}-{i}",
+                "kind": PARTNER_KINDS[i % len(PARTNER_KINDS)],
+                "services": "Support",
+                "has_agreement": i % 10 != 5,
+                "agreement_review_on": soon if i % 10 == 6 else later,
+                "relationship_owner_id": staff.left[i % len(staff.left)] if i % 10 == 7 else someone(i),
+                "roles_to_confirm": "A became key contact when B left" if i % 10 == 9 else None,
+            }
+            for i in range(n)
+        ],
+    )
     contact_rows = []
     for i, agency_id in enumerate(agency_ids):
         for j, status in enumerate([ContactStatus.ACTIVE, ContactStatus.ACTIVE, ContactStatus.LEFT]):
             if i % 10 == 9 and j == 1:
                 status = ContactStatus.LEFT  # rests on one person
-            contact_rows.append({
-                "agency_id": agency_id, "name": f"Contact {batch}-{i}-{j}", "role": "Officer",
-                "email": f"c{batch}-{i}-{j}@example.org", "knowledge": "Knows the housing register",
-                "known_by_id": staff.left[i % len(staff.left)] if (i % 10, j) == (8, 1) else someone(i + j),
-                "last_verified_on": long_ago if (i % 10, j) == (3, 1) else recent,
-                "last_spoken_on": long_ago if (i % 10, j) == (4, 1) else recent,
-                "status": status, "left_on": _days_ago(30) if status is ContactStatus.LEFT else None,
-            })
+            contact_rows.append(
+                {
+                    "agency_id": agency_id,
+                    "name": f"Contact {batch}-{i}-{j}",
+                    "role": "Officer",
+                    "email": f"c{batch}-{i}-{j}@example.org",
+                    "knowledge": "Knows the housing register",
+                    "known_by_id": staff.left[i % len(staff.left)] if (i % 10, j) == (8, 1) else someone(i + j),
+                    "last_verified_on": long_ago if (i % 10, j) == (3, 1) else recent,
+                    "last_spoken_on": long_ago if (i % 10, j) == (4, 1) else recent,
+                    "status": status,
+                    "left_on": _days_ago(30) if status is ContactStatus.LEFT else None,
+                }
+            )
     contact_ids = _insert(Contact, contact_rows)
     mine: dict[int, list[int]] = {}
     for contact_id, contact in zip(contact_ids, contact_rows, strict=True):
         mine.setdefault(contact["agency_id"], []).append(contact_id)
-    db.session.execute(sa.update(Agency), [
-        {"id": agency_id, "key_contact_id": {1: None, 2: ids[2]}.get(i % 10, ids[0]), "deputy_contact_id": ids[1]}
-        for i, (agency_id, ids) in enumerate(mine.items())
-    ])
+    db.session.execute(
+        sa.update(Agency),
+        [
+            {"id": agency_id, "key_contact_id": {1: None, 2: ids[2]}.get(i % 10, ids[0]), "deputy_contact_id": ids[1]}
+            for i, (agency_id, ids) in enumerate(mine.items())
+        ],
+    )
     db.session.execute(sa.update(Contact), [{"id": ids[2], "successor_id": ids[0]} for ids in mine.values()])
-    _insert(Interaction, [
-        {"agency_id": agency_id, "contact_id": ids[0] if k % 2 else None, "author_id": someone(i + k),
-         "kind": InteractionKind.CALL, "occurred_on": _days_ago(k + 1), "summary": "Talked about referrals"}
-        for i, (agency_id, ids) in enumerate(mine.items()) for k in range(2)
-    ])
+    _insert(
+        Interaction,
+        [
+            {
+                "agency_id": agency_id,
+                "contact_id": ids[0] if k % 2 else None,
+                "author_id": someone(i + k),
+                "kind": InteractionKind.CALL,
+                "occurred_on": _days_ago(k + 1),
+                "summary": "Talked about referrals",
+            }
+            for i, (agency_id, ids) in enumerate(mine.items())
+            for k in range(2)
+        ],
+    )
     return agency_ids
 
 
@@ -127,19 +164,37 @@ def add_to_agency(agency_id: int, contacts: int, entries: int) -> None:
     colleagues, each about a contact)."""
     batch = next(_batch)
     knowers, authors = add_staff(60).everyone, add_staff(30).everyone
-    rows = [{"agency_id": agency_id, "name": f"Person {batch}-{j}", "role": "Worker",
-             "email": f"p{batch}-{j}@example.org", "known_by_id": knowers[j % len(knowers)],
-             "status": ContactStatus.LEFT if j % 4 == 3 else ContactStatus.ACTIVE,
-             "left_on": _days_ago(10) if j % 4 == 3 else None} for j in range(contacts)]
+    rows = [
+        {
+            "agency_id": agency_id,
+            "name": f"Person {batch}-{j}",
+            "role": "Worker",
+            "email": f"p{batch}-{j}@example.org",
+            "known_by_id": knowers[j % len(knowers)],
+            "status": ContactStatus.LEFT if j % 4 == 3 else ContactStatus.ACTIVE,
+            "left_on": _days_ago(10) if j % 4 == 3 else None,
+        }
+        for j in range(contacts)
+    ]
     ids = _insert(Contact, rows)
-    db.session.execute(sa.update(Contact), [
-        {"id": contact_id, "successor_id": ids[j - 1]} for j, contact_id in enumerate(ids) if j % 4 == 3
-    ])
-    _insert(Interaction, [
-        {"agency_id": agency_id, "contact_id": ids[k % len(ids)], "author_id": authors[k % len(authors)],
-         "kind": InteractionKind.MEETING, "occurred_on": _days_ago(k % 30), "summary": f"Meeting {k}"}
-        for k in range(entries)
-    ])
+    db.session.execute(
+        sa.update(Contact),
+        [{"id": contact_id, "successor_id": ids[j - 1]} for j, contact_id in enumerate(ids) if j % 4 == 3],
+    )
+    _insert(
+        Interaction,
+        [
+            {
+                "agency_id": agency_id,
+                "contact_id": ids[k % len(ids)],
+                "author_id": authors[k % len(authors)],
+                "kind": InteractionKind.MEETING,
+                "occurred_on": _days_ago(k % 30),
+                "summary": f"Meeting {k}",
+            }
+            for k in range(entries)
+        ],
+    )
 
 
 def queries_for(app: Flask, http: FlaskClient, path: str, headers: dict[str, str] | None = None) -> list[str]:

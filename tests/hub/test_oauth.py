@@ -48,8 +48,11 @@ def test_wrong_secret_is_a_401_problem_and_is_audited(client):
 
 def test_other_grant_types_are_refused(client):
     oauth_client, secret = make_client(make_agency(), "directory:read")
-    response = client.post("/oauth/token", data={"grant_type": "password", "username": "x", "password": "y"},
-                           auth=(oauth_client.client_id, secret))
+    response = client.post(
+        "/oauth/token",
+        data={"grant_type": "password", "username": "x", "password": "y"},
+        auth=(oauth_client.client_id, secret),
+    )
     assert response.status_code == 400
     assert response.json["error"] == "unsupported_grant_type"
 
@@ -120,8 +123,12 @@ def test_openapi_document_and_docs_are_served(client):
     spec = client.get("/api/openapi.json")
     assert spec.status_code == 200
     paths = spec.json["paths"]
-    for path in ("/api/v1/agencies", "/api/v1/agencies/{agency_id}", "/api/v1/agencies/{agency_id}/contacts",
-                 "/api/v1/contacts/{contact_id}/leave"):
+    for path in (
+        "/api/v1/agencies",
+        "/api/v1/agencies/{agency_id}",
+        "/api/v1/agencies/{agency_id}/contacts",
+        "/api/v1/contacts/{contact_id}/leave",
+    ):
         assert path in paths
     docs = client.get("/api/docs")
     assert docs.status_code == 200

@@ -23,12 +23,14 @@ def test_jobs_have_unique_ids_and_are_scheduled(app):
 def test_purge_job_forgets_old_records_and_is_safe_to_repeat(app):
     user = make_user()
     old = utcnow() - dt.timedelta(days=40)
-    db.session.add_all([
-        LoginAttempt(account_key="k", ip="203.0.113.1", at=old),
-        LoginAttempt(account_key="k", ip="203.0.113.1", at=utcnow()),
-        AuthSession(token_hash="a" * 64, user_id=user.id, created_at=old, last_seen_at=old, ended_at=old),
-        AuthSession(token_hash="b" * 64, user_id=user.id, created_at=utcnow(), last_seen_at=utcnow()),
-    ])
+    db.session.add_all(
+        [
+            LoginAttempt(account_key="k", ip="203.0.113.1", at=old),
+            LoginAttempt(account_key="k", ip="203.0.113.1", at=utcnow()),
+            AuthSession(token_hash="a" * 64, user_id=user.id, created_at=old, last_seen_at=old, ended_at=old),
+            AuthSession(token_hash="b" * 64, user_id=user.id, created_at=utcnow(), last_seen_at=utcnow()),
+        ]
+    )
     db.session.commit()
     job = next(j for j in collect_jobs() if j.id == "hub.purge-sign-in-records")
     assert run_job(app, job) == "ok"

@@ -20,8 +20,9 @@ from tests.helpers import PASSWORD, csrf_token, make_user
 
 def _password_step(client, email, password=PASSWORD, ip="10.0.0.1"):
     token = csrf_token(client, "/sign-in")
-    return client.post("/sign-in", data={"csrf_token": token, "email": email, "password": password},
-                       environ_base={"REMOTE_ADDR": ip})
+    return client.post(
+        "/sign-in", data={"csrf_token": token, "email": email, "password": password}, environ_base={"REMOTE_ADDR": ip}
+    )
 
 
 def _enrolled(user: User, settings) -> str:
