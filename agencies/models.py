@@ -123,6 +123,9 @@ class Agency(TimestampMixin, db.Model):
     relationship_owner_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", use_alter=True, name="fk_agencies_relationship_owner_id_users"), index=True
     )
+    # Working days to acknowledge / decide on a referral, if the working agreement sets them.
+    acknowledge_days: Mapped[int | None]
+    decide_days: Mapped[int | None]
     # Set when a key-contact or deputy role moved automatically; cleared when confirmed.
     roles_to_confirm: Mapped[str | None] = mapped_column(sa.String(400))
 
@@ -162,6 +165,8 @@ class Contact(TimestampMixin, db.Model):
     )
     left_on: Mapped[dt.date | None]
     successor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contacts.id"))
+    # The contact's own hub account, if they have one (a partner user).
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), unique=True)
     handover_note: Mapped[str] = mapped_column(sa.Text, default="")
 
     agency: Mapped[Agency] = relationship(foreign_keys=[agency_id])

@@ -17,12 +17,13 @@ from flask import Flask, abort, g, request, session
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from hub import audit, cli  # scheduler: registers the job_runs table
+from hub import audit, cli, idempotency, scheduler  # noqa: F401 - idempotency, scheduler: register their tables
 from hub.auth import services as auth_services
 from hub.config import DEV_SECRET_WARNING, Settings
 from hub.db import db
 from hub.extensions import api, csrf, login_manager, migrate
 from hub.modules import MODULES
+from hub.notifications import models as notification_models  # noqa: F401 - registers the table
 from hub.oauth import server as oauth_server
 from hub.web import errors, guards, security
 

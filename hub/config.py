@@ -57,6 +57,22 @@ class Settings:
     stale_spoken_days: int = 90
     agreement_review_warning_days: int = 30
     # Where the hub is reachable, for links in messages and the demo banner.
+    # Email (SMTP). With no host, emails are held and readable in the hub only.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: str = ""
+    mail_from: str = "Partnership Hub <hub@localhost>"
+    # Referrals: working days to acknowledge, and to decide after acknowledging.
+    acknowledge_days: int = 2
+    acknowledge_days_urgent: int = 1
+    decide_days: int = 5
+    # Consent: default validity and how early the key worker is reminded.
+    consent_default_months: int = 12
+    consent_reminder_days: int = 14
+    # Safeguarding: working days within which an emergency share must be approved.
+    emergency_approval_days: int = 2
     # How many reverse proxies in front of the hub to trust for client IPs.
     proxy_hops: int = 0
     base_url: str = "http://127.0.0.1:8000"
@@ -85,6 +101,18 @@ class Settings:
             stale_spoken_days=_int(env, "HUB_STALE_SPOKEN_DAYS", 90),
             agreement_review_warning_days=_int(env, "HUB_AGREEMENT_REVIEW_WARNING_DAYS", 30),
             proxy_hops=_int(env, "HUB_PROXY_HOPS", 0),
+            smtp_host=env.get("HUB_SMTP_HOST", ""),
+            smtp_port=_int(env, "HUB_SMTP_PORT", 25),
+            smtp_starttls=_bool(env.get("HUB_SMTP_STARTTLS"), False),
+            smtp_username=env.get("HUB_SMTP_USERNAME", ""),
+            smtp_password=env.get("HUB_SMTP_PASSWORD", ""),
+            mail_from=env.get("HUB_MAIL_FROM", "Partnership Hub <hub@localhost>"),
+            acknowledge_days=_int(env, "HUB_ACKNOWLEDGE_DAYS", 2),
+            acknowledge_days_urgent=_int(env, "HUB_ACKNOWLEDGE_DAYS_URGENT", 1),
+            decide_days=_int(env, "HUB_DECIDE_DAYS", 5),
+            consent_default_months=_int(env, "HUB_CONSENT_DEFAULT_MONTHS", 12),
+            consent_reminder_days=_int(env, "HUB_CONSENT_REMINDER_DAYS", 14),
+            emergency_approval_days=_int(env, "HUB_EMERGENCY_APPROVAL_DAYS", 2),
             base_url=env.get("HUB_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
             demo=demo,
         )

@@ -24,7 +24,14 @@ def purge_sign_in_records() -> str:
     return f"{attempts.rowcount} attempts, {sessions.rowcount} sessions"  # type: ignore[attr-defined]
 
 
+def deliver_email() -> str:
+    from hub.notifications.services import deliver_pending
+
+    return deliver_pending()
+
+
 JOBS = [
+    Job("hub.deliver-email", deliver_email, cron={"minute": "*"}, description="Send queued emails"),
     Job(
         "hub.purge-sign-in-records",
         purge_sign_in_records,

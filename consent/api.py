@@ -1,0 +1,14 @@
+"""The consent package's JSON API (``/api/v1``) for partner systems."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from hub.extensions import ApiBlueprint, api, csrf
+
+blp = ApiBlueprint("consent_api", __name__, url_prefix="/api/v1", description="consent")
+
+
+def register(app: Flask) -> None:
+    api.register_blueprint(blp)
+    csrf.exempt(blp)

@@ -1,0 +1,41 @@
+"""Periodic jobs for consent and safeguarding (run by ``flask hub scheduler``)."""
+
+from __future__ import annotations
+
+from consent import services
+from hub.permissions import SYSTEM
+from hub.scheduler import Job
+
+
+def expire_consents() -> str:
+    return f"{services.expire_lapsed_consents(SYSTEM)} expired"
+
+
+def remind_expiring() -> str:
+    return f"{services.remind_expiring_consents()} reminders"
+
+
+def flag_emergencies() -> str:
+    return f"{services.flag_overdue_emergencies()} overdue"
+
+
+JOBS = [
+    Job(
+        "consent.expire-lapsed",
+        expire_consents,
+        cron={"hour": 0, "minute": 10},
+        description="Expire consents past their end date; put what they covered on hold",
+    ),
+    Job(
+        "consent.remind-expiring",
+        remind_expiring,
+        cron={"hour": 7, "minute": 30},
+        description="Tell key workers about consents expiring soon",
+    ),
+    Job(
+        "consent.flag-overdue-emergencies",
+        flag_emergencies,
+        cron={"hour": 8, "minute": 0},
+        description="Tell managers about emergency shares without their second approval",
+    ),
+]

@@ -1,0 +1,120 @@
+"""Reads of service users, consent, safeguarding and disclosures: host staff only."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from consent import policies
+from consent.models import ConsentRecord, Disclosure, SafeguardingDecision, SafeguardingStatus, ServiceUser
+from hub.db import db
+from hub.permissions import Actor, NotFound
+
+
+def _staff_only(actor: Actor) -> None:
+    if not policies.can_view_service_users(actor):
+        raise NotFound("No such service user.")
+
+
+def list_service_users(
+    actor: Actor, q: str | None = None, page: int = 1, per_page: int = 50
+) -> tuple[list[ServiceUser], int]:
+    _staff_only(actor)
+    where = []
+    if q:
+        text = q.lower()
+        where.append(
+            sa.or_(
+                sa.func.lower(ServiceUser.given_name + " " + ServiceUser.family_name).contains(text, autoescape=True),
+                sa.func.lower(ServiceUser.reference).contains(text, autoescape=True),
+            )
+        )
+    total = db.session.scalar(sa.select(sa.func.count(ServiceUser.id)).where(*where)) or 0
+    people = db.session.scalars(
+        sa.select(ServiceUser)
+        .where(*where)
+        .options(joinedload(ServiceUser.key_worker))
+        .order_by(ServiceUser.family_name, ServiceUser.given_name, ServiceUser.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return list(people), total
+
+
+def get_service_user(actor: Actor, service_user_id: int) -> ServiceUser:
+    _staff_only(actor)
+    person = db.session.get(ServiceUser, service_user_id, options=[joinedload(ServiceUser.key_worker)])
+    if person is None:
+        raise NotFound("No such service user.")
+    return person
+
+
+def consents_of(person: ServiceUser) -> list[ConsentRecord]:
+    return list(
+        db.session.scalars(
+            sa.select(ConsentRecord)
+            .where(ConsentRecord.service_user_id == person.id)
+            .options(joinedload(ConsentRecord.agency), joinedload(ConsentRecord.recorded_by))
+            .order_by(ConsentRecord.status, ConsentRecord.given_on.desc(), ConsentRecord.id.desc())
+        )
+    )
+
+
+def get_consent(actor: Actor, consent_id: int) -> ConsentRecord:
+    _staff_only(actor)
+    record = db.session.get(ConsentRecord, consent_id, options=[joinedload(ConsentRecord.agency)])
+    if record is None:
+        raise NotFound("No such consent record.")
+    return record
+
+
+def decisions_of(person: ServiceUser) -> list[SafeguardingDecision]:
+    return list(
+        db.session.scalars(
+            sa.select(SafeguardingDecision)
+            .where(SafeguardingDecision.service_user_id == person.id)
+            .options(
+                joinedload(SafeguardingDecision.agency),
+                joinedload(SafeguardingDecision.decided_by),
+                joinedload(SafeguardingDecision.approved_by),
+            )
+            .order_by(SafeguardingDecision.id.desc())
+        )
+    )
+
+
+def get_decision(actor: Actor, decision_id: int) -> SafeguardingDecision:
+    _staff_only(actor)
+    decision = db.session.get(
+        SafeguardingDecision,
+        decision_id,
+        options=[joinedload(SafeguardingDecision.agency), joinedload(SafeguardingDecision.decided_by)],
+    )
+    if decision is None:
+        raise NotFound("No such safeguarding decision.")
+    return decision
+
+
+def decisions_awaiting_approval(actor: Actor) -> list[SafeguardingDecision]:
+    _staff_only(actor)
+    return list(
+        db.session.scalars(
+            sa.select(SafeguardingDecision)
+            .where(SafeguardingDecision.status.in_([SafeguardingStatus.PENDING, SafeguardingStatus.EMERGENCY]))
+            .options(joinedload(SafeguardingDecision.agency), joinedload(SafeguardingDecision.decided_by))
+            .order_by(SafeguardingDecision.approval_due_on.nullslast(), SafeguardingDecision.id)
+        )
+    )
+
+
+def disclosures_of(actor: Actor, person: ServiceUser) -> list[Disclosure]:
+    """Her full disclosure history: for subject-access requests and corrections."""
+    _staff_only(actor)
+    return list(
+        db.session.scalars(
+            sa.select(Disclosure)
+            .where(Disclosure.service_user_id == person.id)
+            .options(joinedload(Disclosure.agency))
+            .order_by(Disclosure.occurred_at, Disclosure.id)
+        )
+    )

@@ -1,0 +1,131 @@
+"""Input and output schemas for service users, consent, safeguarding and disclosures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from agencies.schemas import ID_RANGE, FlexibleDate, StrictBool
+from consent.models import (
+    Art6Basis,
+    Art9Condition,
+    ConsentMethod,
+    ConsentStatus,
+    DataCategory,
+    DisclosureKind,
+    Para18Reason,
+    Purpose,
+    SafeguardingStatus,
+)
+
+LONG = 5000
+
+
+def _required(message: str) -> dict[str, Any]:
+    return {"required": True, "error_messages": {"required": message, "null": message}}
+
+
+def _choices(enum_cls: type, message: str) -> fields.List:
+    return fields.List(
+        fields.Enum(enum_cls, by_value=True),
+        validate=validate.Length(min=1, max=len(enum_cls), error=message),
+        **_required(message),
+    )
+
+
+class ServiceUserIn(ma.Schema):
+    given_name = fields.String(validate=validate.Length(min=1, max=80), **_required("Enter her first name"))
+    family_name = fields.String(validate=validate.Length(min=1, max=80), **_required("Enter her last name"))
+    date_of_birth = FlexibleDate(allow_none=True)
+    key_worker_id = fields.Integer(allow_none=True, strict=True, validate=ID_RANGE)
+
+
+class ServiceUserOut(ma.Schema):
+    id = fields.Integer()
+    reference = fields.String()
+    given_name = fields.String()
+    family_name = fields.String()
+    date_of_birth = fields.Date(allow_none=True)
+    key_worker_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class ConsentIn(ma.Schema):
+    agency_id = fields.Integer(strict=True, validate=ID_RANGE, **_required("Choose the agency"))
+    purposes = _choices(Purpose, "Choose at least one purpose")
+    data_categories = _choices(DataCategory, "Choose at least one kind of information")
+    method = fields.Enum(ConsentMethod, by_value=True, **_required("Say how she gave consent"))
+    given_on = FlexibleDate(**_required("Enter the date she gave consent"))
+    expires_on = FlexibleDate(allow_none=True)
+    evidence_note = fields.String(validate=validate.Length(max=LONG))
+
+
+class ConsentOut(ma.Schema):
+    id = fields.Integer()
+    service_user_id = fields.Integer()
+    agency_id = fields.Integer()
+    purposes = fields.List(fields.String())
+    data_categories = fields.List(fields.String())
+    method = fields.Enum(ConsentMethod, by_value=True)
+    given_on = fields.Date()
+    expires_on = fields.Date()
+    status = fields.Enum(ConsentStatus, by_value=True)
+    information_version = fields.String()
+    recorded_by_id = fields.Integer(allow_none=True)
+    withdrawn_at = fields.DateTime(allow_none=True)
+
+
+class WithdrawIn(ma.Schema):
+    reason = fields.String(validate=validate.Length(min=1, max=LONG), **_required("Say why, or what she said"))
+
+
+class SafeguardingIn(ma.Schema):
+    agency_id = fields.Integer(strict=True, validate=ID_RANGE, **_required("Choose the agency"))
+    purposes = _choices(Purpose, "Choose at least one purpose")
+    data_categories = _choices(DataCategory, "Choose at least one kind of information")
+    art6_basis = fields.Enum(Art6Basis, by_value=True, **_required("Choose the UK GDPR Article 6 basis"))
+    art9_condition = fields.Enum(Art9Condition, by_value=True, **_required("Choose the Article 9 condition"))
+    para18_reason = fields.Enum(Para18Reason, by_value=True, **_required("Choose why consent is not the basis"))
+    justification = fields.String(
+        validate=validate.Length(min=20, max=LONG), **_required("Explain the risk and why sharing is necessary")
+    )
+    she_was_told = StrictBool(**_required("Say whether she was told"))
+    not_told_reason = fields.String(validate=validate.Length(max=LONG))
+    review_on = FlexibleDate(**_required("Enter a review date"))
+    emergency = StrictBool(load_default=False)
+
+
+class SafeguardingOut(ma.Schema):
+    id = fields.Integer()
+    service_user_id = fields.Integer()
+    agency_id = fields.Integer()
+    purposes = fields.List(fields.String())
+    data_categories = fields.List(fields.String())
+    art6_basis = fields.Enum(Art6Basis, by_value=True)
+    art9_condition = fields.Enum(Art9Condition, by_value=True)
+    para18_reason = fields.Enum(Para18Reason, by_value=True)
+    she_was_told = fields.Boolean()
+    review_on = fields.Date()
+    emergency = fields.Boolean()
+    approval_due_on = fields.Date(allow_none=True)
+    status = fields.Enum(SafeguardingStatus, by_value=True)
+    decided_by_id = fields.Integer()
+    approved_by_id = fields.Integer(allow_none=True)
+
+
+class DisclosureOut(ma.Schema):
+    id = fields.Integer()
+    kind = fields.Enum(DisclosureKind, by_value=True)
+    agency_id = fields.Integer()
+    data_categories = fields.List(fields.String())
+    purpose = fields.String()
+    basis = fields.Function(lambda d: "consent" if d.consent_id else "safeguarding")
+    consent_id = fields.Integer(allow_none=True)
+    safeguarding_id = fields.Integer(allow_none=True)
+    actor_kind = fields.String()
+    actor_id = fields.Integer(allow_none=True)
+    context = fields.String()
+    context_id = fields.Integer(allow_none=True)
+    occurred_at = fields.DateTime()

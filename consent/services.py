@@ -1,0 +1,438 @@
+"""Service users, consent and safeguarding: one function per use case.
+
+Each checks its policy, enforces the invariants, changes state, audits,
+signals and flushes; the caller commits. Audit entries carry ids and codes,
+never a name or a detail of her life.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
+
+from agencies.models import Agency, AgencyKind
+from consent import policies, signals
+from consent.information import INFORMATION_VERSION
+from consent.models import (
+    ConsentRecord,
+    ConsentStatus,
+    DataCategory,
+    Disclosure,
+    DisclosureKind,
+    Purpose,
+    SafeguardingDecision,
+    SafeguardingStatus,
+    ServiceUser,
+)
+from hub import audit
+from hub.auth.models import User
+from hub.db import db, today, utcnow
+from hub.notifications.services import notify
+from hub.permissions import MANAGERS, Actor, Conflict, Invalid, require
+from hub.settings_access import settings
+from hub.workdays import add_working_days
+
+_REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I
+
+
+def _invalid(field_name: str, message: str) -> Invalid:
+    return Invalid(message, errors={field_name: [message]})
+
+
+def new_reference() -> str:
+    while True:
+        code = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+        reference = f"SU-{code[:4]}-{code[4:]}"
+        if not db.session.scalar(sa.select(ServiceUser.id).where(ServiceUser.reference == reference)):
+            return reference
+
+
+def _partner_agency(agency_id: int) -> Agency:
+    agency = db.session.get(Agency, agency_id)
+    if agency is None or agency.kind is AgencyKind.HOST:
+        raise _invalid("agency_id", "Choose a partner agency")
+    return agency
+
+
+def _active_staff(user_id: int | None, field_name: str) -> User | None:
+    if user_id is None:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_staff or not user.is_active:
+        raise _invalid(field_name, "Choose a current member of staff")
+    return user
+
+
+# Service users -----------------------------------------------------------
+
+
+def create_service_user(actor: Actor, data: dict[str, Any]) -> ServiceUser:
+    require(policies.can_create_service_user(actor), "Only our own staff record the women we support.")
+    if data.get("date_of_birth") and data["date_of_birth"] > today():
+        raise _invalid("date_of_birth", "Date of birth must be in the past")
+    key_worker = _active_staff(data.get("key_worker_id"), "key_worker_id")
+    if key_worker is None and actor.actor_kind == "user":
+        key_worker = db.session.get(User, actor.actor_id)
+    person = ServiceUser(
+        reference=new_reference(),
+        given_name=data["given_name"],
+        family_name=data["family_name"],
+        date_of_birth=data.get("date_of_birth"),
+        key_worker_id=key_worker.id if key_worker else None,
+    )
+    db.session.add(person)
+    db.session.flush()
+    audit.record(actor, "service_user.created", person)
+    return person
+
+
+# Consent ------------------------------------------------------------------
+
+
+def record_consent(actor: Actor, person: ServiceUser, data: dict[str, Any]) -> ConsentRecord:
+    require(policies.can_record_consent(actor), "Only our own staff record consent.")
+    agency = _partner_agency(data["agency_id"])
+    given_on = data["given_on"]
+    if given_on > today():
+        raise _invalid("given_on", "The date she gave consent must be today or earlier")
+    expires_on = data.get("expires_on") or given_on + relativedelta(months=settings().consent_default_months)
+    if expires_on <= given_on:
+        raise _invalid("expires_on", "Consent must last beyond the day it was given")
+    if expires_on > given_on + relativedelta(years=3):
+        raise _invalid("expires_on", "Consent can last three years at most: ask her again then")
+    record = ConsentRecord(
+        service_user_id=person.id,
+        agency_id=agency.id,
+        purposes=sorted(set(data["purposes"])),
+        data_categories=sorted(set(data["data_categories"])),
+        method=data["method"],
+        given_on=given_on,
+        expires_on=expires_on,
+        recorded_by_id=actor.actor_id if actor.actor_kind == "user" else None,
+        evidence_note=data.get("evidence_note", ""),
+        information_version=INFORMATION_VERSION,
+        status=ConsentStatus.ACTIVE if expires_on >= today() else ConsentStatus.EXPIRED,
+    )
+    db.session.add(record)
+    db.session.flush()
+    audit.record(
+        actor,
+        "consent.recorded",
+        record,
+        service_user_id=person.id,
+        agency_id=agency.id,
+        purposes=record.purposes,
+        data_categories=record.data_categories,
+        method=record.method.value,
+    )
+    return record
+
+
+def withdraw_consent(actor: Actor, record: ConsentRecord, reason: str) -> ConsentRecord:
+    """Withdrawal takes effect at once: open sharing on this consent stops."""
+    require(policies.can_withdraw_consent(actor), "Only our own staff record a withdrawal.")
+    if record.status is not ConsentStatus.ACTIVE:
+        raise Conflict(f"This consent is already {record.status.value}.")
+    record.status = ConsentStatus.WITHDRAWN
+    record.withdrawn_at = utcnow()
+    record.withdrawn_by_id = actor.actor_id if actor.actor_kind == "user" else None
+    record.withdrawal_reason = reason
+    db.session.flush()
+    audit.record(actor, "consent.withdrawn", record, service_user_id=record.service_user_id)
+    signals.basis_ended.send(record, reason="withdrawn", actor=actor)
+    return record
+
+
+def expire_lapsed_consents(actor: Actor) -> int:
+    """Mark consents past their expiry date as expired (the daily job)."""
+    lapsed = db.session.scalars(
+        sa.select(ConsentRecord).where(ConsentRecord.status == ConsentStatus.ACTIVE, ConsentRecord.expires_on < today())
+    ).all()
+    for record in lapsed:
+        record.status, record.expired_at = ConsentStatus.EXPIRED, utcnow()
+        audit.record(actor, "consent.expired", record, service_user_id=record.service_user_id)
+        signals.basis_ended.send(record, reason="expired", actor=actor)
+    db.session.flush()
+    return len(lapsed)
+
+
+def remind_expiring_consents() -> int:
+    """Tell the key worker, once, a set number of days before a consent expires."""
+    horizon = today() + dt.timedelta(days=settings().consent_reminder_days)
+    due = db.session.scalars(
+        sa.select(ConsentRecord)
+        .where(
+            ConsentRecord.status == ConsentStatus.ACTIVE,
+            ConsentRecord.expires_on <= horizon,
+            ConsentRecord.expires_on >= today(),
+            ConsentRecord.expiry_reminder_sent_at.is_(None),
+        )
+        .options(sa.orm.joinedload(ConsentRecord.service_user), sa.orm.joinedload(ConsentRecord.agency))
+    ).all()
+    for record in due:
+        person = record.service_user
+        recipients = [person.key_worker] if person.key_worker and person.key_worker.is_active else _managers()
+        for user in recipients:
+            notify(
+                user=user,
+                kind="consent.expiring",
+                subject=f"Consent for {person.reference} expires on {record.expires_on:%-d %B %Y}",
+                body=(
+                    f"The consent recorded for {person.reference} to share with {record.agency.name} expires on "
+                    f"{record.expires_on:%-d %B %Y}. Ask her whether she wants to renew it."
+                ),
+                link=f"/service-users/{person.id}",
+                dedupe_key=f"consent-expiring:{record.id}:{user.id}",
+            )
+        record.expiry_reminder_sent_at = utcnow()
+    db.session.flush()
+    return len(due)
+
+
+def _managers() -> list[User]:
+    return list(db.session.scalars(sa.select(User).where(User.role.in_(list(MANAGERS)), User.disabled_at.is_(None))))
+
+
+# Safeguarding --------------------------------------------------------------
+
+
+def decide_safeguarding(actor: Actor, person: ServiceUser, data: dict[str, Any]) -> SafeguardingDecision:
+    """Record a decision to share without consent. It shares nothing until a
+    second manager approves, unless it is an emergency."""
+    require(policies.can_decide_safeguarding(actor), "Only a manager can decide to share without consent.")
+    agency = _partner_agency(data["agency_id"])
+    if not data["she_was_told"] and not data.get("not_told_reason"):
+        raise _invalid("not_told_reason", "Say why she was not told")
+    if data["review_on"] <= today():
+        raise _invalid("review_on", "The review date must be in the future")
+    emergency = bool(data.get("emergency"))
+    decision = SafeguardingDecision(
+        service_user_id=person.id,
+        agency_id=agency.id,
+        purposes=sorted(set(data["purposes"])),
+        data_categories=sorted(set(data["data_categories"])),
+        art6_basis=data["art6_basis"],
+        art9_condition=data["art9_condition"],
+        para18_reason=data["para18_reason"],
+        justification=data["justification"],
+        she_was_told=data["she_was_told"],
+        not_told_reason=data.get("not_told_reason", ""),
+        review_on=data["review_on"],
+        emergency=emergency,
+        approval_due_on=add_working_days(today(), settings().emergency_approval_days) if emergency else None,
+        decided_by_id=actor.actor_id,
+        status=SafeguardingStatus.EMERGENCY if emergency else SafeguardingStatus.PENDING,
+    )
+    db.session.add(decision)
+    db.session.flush()
+    audit.record(
+        actor,
+        "safeguarding.decided",
+        decision,
+        service_user_id=person.id,
+        agency_id=agency.id,
+        emergency=emergency,
+        data_categories=decision.data_categories,
+    )
+    for manager in _managers():
+        if manager.id != actor.actor_id:
+            notify(
+                user=manager,
+                kind="safeguarding.approval_needed",
+                subject=f"Approval needed: sharing without consent for {person.reference}",
+                body=(
+                    f"A manager decided to share information about {person.reference} with {agency.name} "
+                    "without her consent. A second manager must review it"
+                    + (
+                        f" by {decision.approval_due_on:%-d %B %Y} (shared already: emergency)."
+                        if emergency
+                        else " before anything is shared."
+                    )
+                ),
+                link=f"/safeguarding/{decision.id}",
+                dedupe_key=f"safeguarding-approve:{decision.id}:{manager.id}",
+            )
+    return decision
+
+
+def approve_safeguarding(actor: Actor, decision: SafeguardingDecision) -> SafeguardingDecision:
+    require(
+        policies.can_approve_safeguarding(actor, decision), "A second manager, not the one who decided, must approve."
+    )
+    if decision.status not in {SafeguardingStatus.PENDING, SafeguardingStatus.EMERGENCY}:
+        raise Conflict(f"This decision is {decision.status.value}.")
+    decision.status, decision.approved_by_id, decision.approved_at = (
+        SafeguardingStatus.APPROVED,
+        actor.actor_id,
+        utcnow(),
+    )
+    db.session.flush()
+    audit.record(actor, "safeguarding.approved", decision, service_user_id=decision.service_user_id)
+    return decision
+
+
+def reject_safeguarding(actor: Actor, decision: SafeguardingDecision, reason: str) -> SafeguardingDecision:
+    """Refuse a decision; an emergency share already made stops at once."""
+    require(
+        policies.can_approve_safeguarding(actor, decision), "A second manager, not the one who decided, must review it."
+    )
+    if decision.status not in {SafeguardingStatus.PENDING, SafeguardingStatus.EMERGENCY}:
+        raise Conflict(f"This decision is {decision.status.value}.")
+    was_sharing = decision.status is SafeguardingStatus.EMERGENCY
+    decision.status, decision.ended_at, decision.end_reason = SafeguardingStatus.REJECTED, utcnow(), reason
+    db.session.flush()
+    audit.record(actor, "safeguarding.rejected", decision, service_user_id=decision.service_user_id)
+    if was_sharing:
+        signals.basis_ended.send(decision, reason="rejected", actor=actor)
+    return decision
+
+
+def end_safeguarding(actor: Actor, decision: SafeguardingDecision, reason: str) -> SafeguardingDecision:
+    require(policies.can_end_safeguarding(actor), "Only a manager can end a safeguarding decision.")
+    if decision.status not in {SafeguardingStatus.APPROVED, SafeguardingStatus.EMERGENCY}:
+        raise Conflict(f"This decision is {decision.status.value}.")
+    decision.status, decision.ended_at, decision.end_reason = SafeguardingStatus.ENDED, utcnow(), reason
+    db.session.flush()
+    audit.record(actor, "safeguarding.ended", decision, service_user_id=decision.service_user_id)
+    signals.basis_ended.send(decision, reason="ended", actor=actor)
+    return decision
+
+
+def flag_overdue_emergencies() -> int:
+    """Tell managers, once a day, about emergency shares past their approval date."""
+    overdue = db.session.scalars(
+        sa.select(SafeguardingDecision).where(
+            SafeguardingDecision.status == SafeguardingStatus.EMERGENCY, SafeguardingDecision.approval_due_on < today()
+        )
+    ).all()
+    for decision in overdue:
+        for manager in _managers():
+            notify(
+                user=manager,
+                kind="safeguarding.approval_overdue",
+                subject=f"Overdue: second approval of emergency share {decision.id}",
+                body=(
+                    "An emergency share without consent has not had its second approval, which was due on "
+                    f"{decision.approval_due_on:%-d %B %Y}. Review it now."
+                ),
+                link=f"/safeguarding/{decision.id}",
+                dedupe_key=f"safeguarding-overdue:{decision.id}:{manager.id}:{today().isoformat()}",
+            )
+    return len(overdue)
+
+
+# The sharing check and the disclosure log --------------------------------------
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What allows a disclosure: one consent or one safeguarding decision."""
+
+    consent: ConsentRecord | None = None
+    safeguarding: SafeguardingDecision | None = None
+
+    @property
+    def kind(self) -> str:
+        return "consent" if self.consent is not None else "safeguarding"
+
+    @property
+    def id(self) -> int:
+        return self.consent.id if self.consent is not None else self.safeguarding.id  # type: ignore[union-attr]
+
+
+@dataclass(frozen=True)
+class Missing:
+    """Why nothing allows the disclosure: what no valid basis covers."""
+
+    agency: bool = False
+    purpose: bool = False
+    data_categories: list[str] = field(default_factory=list)
+
+    def as_problem(self) -> dict[str, Any]:
+        missing: dict[str, Any] = {"data_categories": self.data_categories}
+        if self.agency:
+            missing["agency"] = "no valid consent or safeguarding decision names this agency"
+        if self.purpose:
+            missing["purpose"] = "no valid basis covers this purpose"
+        return missing
+
+
+def sharing_basis(
+    service_user_id: int,
+    agency_id: int,
+    purpose: Purpose | str,
+    categories: set[str],
+    at: dt.datetime | None = None,
+) -> Basis | Missing:
+    """The basis that covers sharing these categories with this agency for this purpose now (or at ``at``)."""
+    moment = at or utcnow()
+    on = today() if at is None else _london_date(at)
+    purpose = str(purpose)
+    consents = db.session.scalars(
+        sa.select(ConsentRecord)
+        .where(ConsentRecord.service_user_id == service_user_id, ConsentRecord.agency_id == agency_id)
+        .order_by(ConsentRecord.expires_on.desc())
+    ).all()
+    decisions = db.session.scalars(
+        sa.select(SafeguardingDecision)
+        .where(SafeguardingDecision.service_user_id == service_user_id, SafeguardingDecision.agency_id == agency_id)
+        .order_by(SafeguardingDecision.id.desc())
+    ).all()
+    valid_consents = [c for c in consents if c.valid_at(moment, on)]
+    valid_decisions = [d for d in decisions if d.valid_at(moment, on)]
+    for consent in valid_consents:
+        if consent.covers(purpose, categories):
+            return Basis(consent=consent)
+    for decision in valid_decisions:
+        if decision.covers(purpose, categories):
+            return Basis(safeguarding=decision)
+    valid = [*valid_consents, *valid_decisions]
+    for_purpose = [b for b in valid if purpose in b.purposes]
+    covered = set().union(*(set(b.data_categories) for b in for_purpose)) if for_purpose else set()
+    return Missing(
+        agency=not valid, purpose=bool(valid) and not for_purpose, data_categories=sorted(categories - covered)
+    )
+
+
+def _london_date(moment: dt.datetime) -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo("Europe/London")).date()
+
+
+def record_disclosure(
+    actor: Actor,
+    *,
+    service_user_id: int,
+    agency_id: int,
+    kind: DisclosureKind,
+    categories: list[str],
+    purpose: str,
+    basis: Basis,
+    context: str,
+    context_id: int | None,
+) -> Disclosure:
+    disclosure = Disclosure(
+        service_user_id=service_user_id,
+        agency_id=agency_id,
+        kind=kind,
+        data_categories=sorted(categories),
+        purpose=purpose,
+        consent_id=basis.consent.id if basis.consent else None,
+        safeguarding_id=basis.safeguarding.id if basis.safeguarding else None,
+        actor_kind=actor.actor_kind,
+        actor_id=actor.actor_id,
+        context=context,
+        context_id=context_id,
+    )
+    db.session.add(disclosure)
+    db.session.flush()
+    return disclosure
+
+
+ALL_CATEGORIES = [c.value for c in DataCategory]

@@ -1,0 +1,138 @@
+"""Queue notifications (in the caller's transaction) and deliver email.
+
+Invariants:
+- Never queued for a disabled account.
+- A ``dedupe_key`` is queued at most once, however often a job runs.
+- Delivery claims rows with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two
+  delivery runs never send the same message.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from email.message import EmailMessage
+
+import sqlalchemy as sa
+
+from hub.auth.models import User
+from hub.db import db, is_postgres, utcnow
+from hub.notifications.models import EmailStatus, Notification
+from hub.settings_access import settings
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+
+
+def notify(
+    *,
+    user: User | None = None,
+    email: str = "",
+    kind: str,
+    subject: str,
+    body: str,
+    link: str = "",
+    dedupe_key: str | None = None,
+) -> Notification | None:
+    """Queue one message. Returns None if it was not queued (duplicate, disabled account, nobody to tell)."""
+    if user is not None:
+        if not user.is_active:
+            return None
+        email = user.email
+    if user is None and not email:
+        return None
+    if dedupe_key is not None and db.session.scalar(
+        sa.select(Notification.id).where(Notification.dedupe_key == dedupe_key)
+    ):
+        return None
+    cfg = settings()
+    status = EmailStatus.PENDING if cfg.smtp_host else EmailStatus.HELD
+    message = Notification(
+        user_id=user.id if user is not None else None,
+        email=email,
+        kind=kind,
+        subject=subject[:200],
+        body=body,
+        link=(cfg.base_url + link) if link.startswith("/") else link,
+        dedupe_key=dedupe_key,
+        email_status=status,
+    )
+    with db.session.begin_nested():  # a concurrent duplicate key loses quietly
+        db.session.add(message)
+        try:
+            db.session.flush()
+        except sa.exc.IntegrityError:
+            return None
+    return message
+
+
+def unread_count(user: User) -> int:
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(Notification.id)).where(
+                Notification.user_id == user.id, Notification.read_at.is_(None)
+            )
+        )
+        or 0
+    )
+
+
+def _compose(message: Notification, sender: str) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = message.email
+    email["Subject"] = message.subject
+    text = message.body + (f"\n\n{message.link}\n" if message.link else "\n")
+    text += "\nThis message was sent by the Partnership Hub. Sign in to see more.\n"
+    email.set_content(text)
+    return email
+
+
+def deliver_pending(limit: int = 200) -> str:
+    """Send pending emails (the delivery job). Returns a summary."""
+    cfg = settings()
+    if not cfg.smtp_host:
+        return "no mail server configured"
+    query = (
+        sa.select(Notification)
+        .where(Notification.email_status == EmailStatus.PENDING)
+        .order_by(Notification.id)
+        .limit(limit)
+    )
+    if is_postgres():
+        query = query.with_for_update(skip_locked=True)
+    batch = db.session.scalars(query).all()
+    if not batch:
+        return "0 sent"
+    sent = failed = 0
+    try:
+        smtp = smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=20)
+    except OSError as exc:
+        for message in batch:
+            _failed(message, f"connect: {type(exc).__name__}")
+        return f"mail server unreachable: {len(batch)} deferred"
+    with smtp:
+        if cfg.smtp_starttls:
+            smtp.starttls(context=ssl.create_default_context())
+        if cfg.smtp_username:
+            smtp.login(cfg.smtp_username, cfg.smtp_password)
+        for message in batch:
+            try:
+                smtp.send_message(_compose(message, cfg.mail_from))
+            except smtplib.SMTPException as exc:
+                _failed(message, type(exc).__name__)
+                failed += 1
+            else:
+                message.email_status, message.sent_at = EmailStatus.SENT, utcnow()
+                message.attempts += 1
+                sent += 1
+    return f"{sent} sent, {failed} failed"
+
+
+def _failed(message: Notification, error: str) -> None:
+    message.attempts += 1
+    message.last_error = error[:200]
+    if message.attempts >= MAX_ATTEMPTS:
+        message.email_status = EmailStatus.FAILED
+        log.error("notification %s: email failed %s times, giving up", message.id, message.attempts)

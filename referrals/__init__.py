@@ -1,0 +1,28 @@
+"""Referrals: a request to a partner agency to help a service user, shared
+only on a valid basis, acknowledged and acted on by the agency, chased when
+deadlines pass.
+
+Invariants:
+- A referral is sent only if, at that moment, a valid consent or safeguarding
+  decision covers the agency, the purpose ``referral`` and every data category
+  it shares; its details are shown outside the host organisation only while
+  such a basis is still valid, and every such view is logged.
+- It is addressed to an active contact (or to the agency's partner leads),
+  never to someone who has left; when a contact leaves, their open referrals
+  move to whoever takes over.
+- Status changes follow ``states.TRANSITIONS`` and are atomic: of two
+  simultaneous acknowledgements, exactly one succeeds.
+- Each reminder or escalation is sent once, and never to someone who has left.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from referrals import api, handlers, views
+
+    app.register_blueprint(views.bp)
+    api.register(app)
+    handlers.connect()

@@ -1,0 +1,120 @@
+"""Referrals, their history, messages and the reminders sent about them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from agencies.models import Agency, Contact
+from consent.models import ServiceUser
+from hub.auth.models import User
+from hub.db import TimestampMixin, db, enum_column, utcnow
+from referrals.states import OPEN, Status
+
+
+class Urgency(enum.StrEnum):
+    ROUTINE = "routine"
+    URGENT = "urgent"
+
+
+class Referral(TimestampMixin, db.Model):
+    __tablename__ = "referrals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    service_user_id: Mapped[int] = mapped_column(sa.ForeignKey("service_users.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
+    # The contact asked for, and the one it is addressed to now (never someone who has left).
+    requested_contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contacts.id"))
+    recipient_contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contacts.id"), index=True)
+    sender_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    sender_client_id: Mapped[int | None] = mapped_column(sa.ForeignKey("oauth_clients.id"))
+    data_categories: Mapped[list[str]] = mapped_column(sa.JSON)
+    reason: Mapped[str] = mapped_column(sa.Text, comment="personal data: shown only while a basis is valid")
+    urgency: Mapped[Urgency] = mapped_column(enum_column(Urgency, "urgency"), default=Urgency.ROUTINE)
+    status: Mapped[Status] = mapped_column(enum_column(Status, "referral_status"), default=Status.DRAFT, index=True)
+    # The basis it was sent on.
+    consent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("consent_records.id"))
+    safeguarding_id: Mapped[int | None] = mapped_column(sa.ForeignKey("safeguarding_decisions.id"))
+    sent_at: Mapped[dt.datetime | None]
+    acknowledge_by: Mapped[dt.date | None] = mapped_column(index=True)
+    acknowledged_at: Mapped[dt.datetime | None]
+    decide_by: Mapped[dt.date | None] = mapped_column(index=True)
+    decided_at: Mapped[dt.datetime | None]
+    closed_at: Mapped[dt.datetime | None]
+    held_from: Mapped[Status | None] = mapped_column(enum_column(Status, "held_from_status"))
+    basis_lost: Mapped[bool] = mapped_column(default=False)
+    outcome: Mapped[str] = mapped_column(sa.Text, default="")
+
+    service_user: Mapped[ServiceUser] = relationship()
+    agency: Mapped[Agency] = relationship()
+    recipient_contact: Mapped[Contact | None] = relationship(foreign_keys=[recipient_contact_id])
+    sender: Mapped[User | None] = relationship(foreign_keys=[sender_user_id])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
+
+
+class ReferralEvent(db.Model):
+    """One entry in a referral's timeline."""
+
+    __tablename__ = "referral_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(sa.ForeignKey("referrals.id"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(32))
+    from_status: Mapped[str | None] = mapped_column(sa.String(16))
+    to_status: Mapped[str | None] = mapped_column(sa.String(16))
+    actor_kind: Mapped[str] = mapped_column(sa.String(16))
+    actor_id: Mapped[int | None]
+    actor_agency_id: Mapped[int | None]
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "action": self.action,
+            "from_status": self.from_status,
+            "to_status": self.to_status,
+            "actor_kind": self.actor_kind,
+            "at": self.at,
+        }
+
+
+class ReferralMessage(db.Model):
+    """A message between sender and recipient about a referral."""
+
+    __tablename__ = "referral_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(sa.ForeignKey("referrals.id"), index=True)
+    author_kind: Mapped[str] = mapped_column(sa.String(16))
+    author_id: Mapped[int | None]
+    author_agency_id: Mapped[int | None]
+    author_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    body: Mapped[str] = mapped_column(sa.Text)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ReferralReminder(db.Model):
+    """A reminder or escalation that has been sent: at most one per stage per deadline."""
+
+    __tablename__ = "referral_reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(sa.ForeignKey("referrals.id"), index=True)
+    deadline: Mapped[str] = mapped_column(sa.String(16))  # acknowledge | decide
+    due_on: Mapped[dt.date]
+    stage: Mapped[int]  # 1 recipient, 2 agency key contacts, 3 our managers
+    sent_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    recipients: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (
+        sa.UniqueConstraint("referral_id", "deadline", "due_on", "stage", name="uq_referral_reminders_once"),
+    )

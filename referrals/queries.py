@@ -1,0 +1,108 @@
+"""Reads of referrals, scoped to the actor, in a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from hub.db import db, today
+from hub.permissions import Actor, NotFound
+from referrals import policies
+from referrals.models import Referral, ReferralEvent, ReferralMessage
+from referrals.states import Status
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Referral]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _visible(actor: Actor) -> list[sa.ColumnElement[bool]]:
+    if actor.is_staff:
+        return []
+    return [Referral.agency_id == actor.agency_id, Referral.status != Status.DRAFT]
+
+
+def overdue_clause(on: object = None) -> sa.ColumnElement[bool]:
+    day = on or today()
+    return sa.or_(
+        sa.and_(Referral.status == Status.SENT, Referral.acknowledge_by < day),
+        sa.and_(Referral.status == Status.ACKNOWLEDGED, Referral.decide_by < day),
+    )
+
+
+def list_referrals(
+    actor: Actor,
+    *,
+    status: Status | None = None,
+    agency_id: int | None = None,
+    service_user_id: int | None = None,
+    overdue: bool = False,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page:
+    where = _visible(actor)
+    if status is not None:
+        where.append(Referral.status == status)
+    if agency_id is not None:
+        where.append(Referral.agency_id == agency_id)
+    if service_user_id is not None:
+        where.append(Referral.service_user_id == service_user_id)
+    if overdue:
+        where.append(overdue_clause())
+    total = db.session.scalar(sa.select(sa.func.count(Referral.id)).where(*where)) or 0
+    items = db.session.scalars(
+        sa.select(Referral)
+        .where(*where)
+        .options(
+            joinedload(Referral.agency),
+            joinedload(Referral.recipient_contact),
+            joinedload(Referral.service_user),
+            joinedload(Referral.sender),
+        )
+        .order_by(sa.func.coalesce(Referral.decide_by, Referral.acknowledge_by).asc().nullslast(), Referral.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return Page(list(items), total, page, per_page)
+
+
+def get_referral(actor: Actor, referral_id: int) -> Referral:
+    referral = db.session.scalar(
+        sa.select(Referral)
+        .where(Referral.id == referral_id)
+        .options(
+            joinedload(Referral.agency),
+            joinedload(Referral.recipient_contact),
+            joinedload(Referral.service_user),
+            joinedload(Referral.sender),
+        )
+    )
+    if referral is None or not policies.can_see_referral(actor, referral):
+        raise NotFound("No such referral.")
+    return referral
+
+
+def events_of(referral: Referral) -> list[ReferralEvent]:
+    return list(
+        db.session.scalars(
+            sa.select(ReferralEvent).where(ReferralEvent.referral_id == referral.id).order_by(ReferralEvent.id)
+        )
+    )
+
+
+def messages_of(referral: Referral) -> list[ReferralMessage]:
+    return list(
+        db.session.scalars(
+            sa.select(ReferralMessage).where(ReferralMessage.referral_id == referral.id).order_by(ReferralMessage.id)
+        )
+    )

@@ -1,0 +1,109 @@
+"""Input and output schemas for referrals (the contract of ``API.md``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from agencies.schemas import ID_RANGE
+from consent.models import DataCategory
+from referrals.models import Urgency
+from referrals.states import Status
+
+LONG = 5000
+
+
+def _required(message: str) -> dict[str, Any]:
+    return {"required": True, "error_messages": {"required": message, "null": message}}
+
+
+class ReferralIn(ma.Schema):
+    service_user_id = fields.Integer(strict=True, validate=ID_RANGE, **_required("Choose the woman referred"))
+    agency_id = fields.Integer(strict=True, validate=ID_RANGE, **_required("Choose the agency"))
+    contact_id = fields.Integer(allow_none=True, strict=True, validate=ID_RANGE)
+    data_categories = fields.List(
+        fields.Enum(DataCategory, by_value=True),
+        validate=validate.Length(min=1, max=len(DataCategory), error="Choose what to share"),
+        **_required("Choose what to share"),
+    )
+    reason = fields.String(validate=validate.Length(min=5, max=LONG), **_required("Say what you are asking for"))
+    urgency = fields.Enum(Urgency, by_value=True, load_default=Urgency.ROUTINE)
+
+    @ma.post_load
+    def _values(self, data: dict[str, Any], **_kw: Any) -> dict[str, Any]:
+        data["data_categories"] = [c.value for c in data["data_categories"]]
+        return data
+
+
+class ReasonIn(ma.Schema):
+    reason = fields.String(validate=validate.Length(max=LONG), load_default="")
+
+
+class CompleteIn(ma.Schema):
+    outcome = fields.String(validate=validate.Length(max=LONG), load_default="")
+
+
+class EmptyIn(ma.Schema):
+    pass
+
+
+class MessageIn(ma.Schema):
+    body = fields.String(validate=validate.Length(min=1, max=LONG), **_required("Write a message"))
+
+
+class ReferralOut(ma.Schema):
+    """What every party sees. ``service_user`` and ``reason`` are filled only for
+    viewers with a valid basis (see ``ReferralView``)."""
+
+    id = fields.Integer()
+    reference = fields.String()
+    status = fields.Enum(Status, by_value=True)
+    agency_id = fields.Integer()
+    service_user_id = fields.Integer()
+    contact_id = fields.Integer(attribute="requested_contact_id", allow_none=True)
+    recipient_contact_id = fields.Integer(allow_none=True)
+    data_categories = fields.List(fields.String())
+    urgency = fields.Enum(Urgency, by_value=True)
+    sent_at = fields.DateTime(allow_none=True)
+    acknowledge_by = fields.Date(allow_none=True)
+    acknowledged_at = fields.DateTime(allow_none=True)
+    decide_by = fields.Date(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    details_available = fields.Boolean()
+    reason = fields.String(allow_none=True)
+    service_user = fields.Dict(allow_none=True)
+    outcome = fields.String()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class ReferralEventOut(ma.Schema):
+    id = fields.Integer()
+    action = fields.String()
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String(allow_none=True)
+    actor_kind = fields.String()
+    actor_agency_id = fields.Integer(allow_none=True)
+    note = fields.String()
+    at = fields.DateTime()
+
+
+class MessageOut(ma.Schema):
+    id = fields.Integer()
+    author_kind = fields.String()
+    author_agency_id = fields.Integer(allow_none=True)
+    author_name = fields.String()
+    body = fields.String()
+    at = fields.DateTime()
+
+
+class ReferralListArgs(ma.Schema):
+    status = fields.Enum(Status, by_value=True)
+    agency_id = fields.Integer(validate=ID_RANGE)
+    service_user_id = fields.Integer(validate=ID_RANGE)
+    overdue = fields.Boolean(truthy={"true", "1"}, falsy={"false", "0"})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))

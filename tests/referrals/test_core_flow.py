@@ -1,0 +1,96 @@
+"""The core of a consent-gated referral, through the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from agencies.models import AgencyKind
+from consent import services as consent
+from consent.models import ConsentMethod, Disclosure, DisclosureKind
+from hub.db import db
+from hub.permissions import Conflict, Invalid, Role
+from referrals import services
+from referrals.states import Status
+from tests.helpers import make_agency, make_contact, make_user
+
+
+@pytest.fixture
+def world():
+    staff = make_user(Role.PRACTITIONER)
+    agency = make_agency(AgencyKind.PROBATION)
+    key = make_contact(agency, name="Kay Key")
+    agency.key_contact_id = key.id
+    partner = make_user(Role.PARTNER, agency=agency)
+    person = consent.create_service_user(staff, {"given_name": "Ann", "family_name": "Example"})
+    return staff, agency, key, partner, person
+
+
+def _consent(staff, person, agency, categories=("identity", "housing")):
+    return consent.record_consent(
+        staff,
+        person,
+        {
+            "agency_id": agency.id,
+            "purposes": ["referral"],
+            "data_categories": list(categories),
+            "method": ConsentMethod.VERBAL,
+            "given_on": dt.date.today(),
+        },
+    )
+
+
+def _draft(staff, person, agency, categories=("identity", "housing")):
+    return services.create_referral(
+        staff,
+        {
+            "service_user_id": person.id,
+            "agency_id": agency.id,
+            "data_categories": list(categories),
+            "reason": "Needs housing on release",
+        },
+    )
+
+
+def test_send_needs_a_basis_and_reports_what_is_missing(world):
+    staff, agency, _key, _partner, person = world
+    referral = _draft(staff, person, agency)
+    with pytest.raises(Invalid) as refused:
+        services.send_referral(staff, referral)
+    assert refused.value.extra["missing"]["agency"]
+    _consent(staff, person, agency, categories=("identity",))
+    with pytest.raises(Invalid) as refused:
+        services.send_referral(staff, referral)
+    assert refused.value.extra["missing"]["data_categories"] == ["housing"]
+    assert referral.status is Status.DRAFT
+
+
+def test_sent_acknowledged_then_withdrawal_holds_and_hides(world):
+    staff, agency, key, partner, person = world
+    record = _consent(staff, person, agency)
+    referral = services.send_referral(staff, _draft(staff, person, agency))
+    assert referral.status is Status.SENT and referral.recipient_contact_id == key.id
+    assert referral.acknowledge_by > dt.date.today()
+    services.act_on_referral(partner, referral, "acknowledge")
+    assert referral.status is Status.ACKNOWLEDGED and referral.decide_by is not None
+    with pytest.raises(Conflict):
+        services.act_on_referral(partner, referral, "acknowledge")
+    assert services.details_for(partner, referral).visible
+    consent.withdraw_consent(staff, record, "She changed her mind")
+    assert referral.status is Status.ON_HOLD and referral.basis_lost
+    assert not services.details_for(partner, referral).visible
+    kinds = [d.kind for d in db.session.scalars(sa.select(Disclosure).order_by(Disclosure.id))]
+    assert kinds == [DisclosureKind.SENT, DisclosureKind.VIEWED]
+
+
+def test_recipient_moves_when_the_contact_leaves(world):
+    from agencies import services as directory
+
+    staff, agency, key, _partner, person = world
+    other = make_contact(agency, name="Oli Other")
+    _consent(staff, person, agency)
+    referral = services.send_referral(staff, _draft(staff, person, agency))
+    directory.record_leaver(staff, key, left_on=dt.date.today(), successor_id=other.id)
+    assert referral.recipient_contact_id == other.id
