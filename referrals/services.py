@@ -264,8 +264,10 @@ def act_on_referral(actor: Actor, referral: Referral, action: str, reason: str =
     transition = TRANSITIONS.get(action)
     if transition is None or action == "send":
         raise NotFound("No such action.")
+    # Our staff may also resume a referral that went on hold because its basis was lost.
+    sender_resumes = action == "resume" and referral.basis_lost and policies.can_act(actor, referral, Side.SENDER)
     require(
-        policies.can_act(actor, referral, transition.side),
+        policies.can_act(actor, referral, transition.side) or sender_resumes,
         "Only the receiving agency can do this."
         if transition.side is Side.RECIPIENT
         else "Only our own staff can do this.",
@@ -293,7 +295,8 @@ def act_on_referral(actor: Actor, referral: Referral, action: str, reason: str =
         values["held_from"] = before
     elif action == "resume":
         _require_basis(referral)
-        target = referral.held_from if referral.held_from in {Status.SENT, Status.ACKNOWLEDGED} else Status.IN_PROGRESS
+        # A hold for a lost basis returns to where it was; an agency's own hold resumes work.
+        target = referral.held_from if referral.basis_lost and referral.held_from else Status.IN_PROGRESS
         values.update(held_from=None, basis_lost=False)
     elif action == "complete":
         values.update(closed_at=now, outcome=outcome.strip())
