@@ -140,17 +140,6 @@ def create_client(name: str, agency_slug: str, scope: str) -> None:
     click.echo(json.dumps({"client_id": client_id, "client_secret": secret}))
 
 
-@hub_cli.command("demo")
-def demo() -> None:
-    """Load the fictional demonstration partnership (only into an empty hub)."""
-    from agencies import demo as demo_data
-
-    set_origin(Origin("cli"))
-    with unit_of_work():
-        created = demo_data.load()
-    click.echo("Demo data loaded." if created else "Demo data already present.")
-
-
 @agencies_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--skip-bad-rows", is_flag=True, help="Import the good rows even if some rows are bad.")

@@ -27,11 +27,12 @@ STAFF = [
     ("kit.brennan@northgate.example.org", "Kit Brennan", Role.PRACTITIONER),
     ("dee.walsh@northgate.example.org", "Dee Walsh", Role.PRACTITIONER),
 ]
+# Partner staff who sign in; each is also a named contact in the directory.
 PARTNER_USERS = [
-    ("lead@probation.example.org", "Helen Cardew", Role.PARTNER_LEAD, "city-probation"),
-    ("officer@probation.example.org", "Tom Rees", Role.PARTNER, "city-probation"),
-    ("lead@housing.example.org", "Nadia Bloom", Role.PARTNER_LEAD, "riverside-housing-options"),
-    ("worker@pathways.example.org", "Chris Dunne", Role.PARTNER, "pathways-drug-alcohol"),
+    ("lead@probation.example.org", "Marion Hale", Role.PARTNER_LEAD, "city-probation"),
+    ("officer@probation.example.org", "Devi Anand", Role.PARTNER, "city-probation"),
+    ("lead@housing.example.org", "Alia Khan", Role.PARTNER_LEAD, "riverside-housing-options"),
+    ("worker@pathways.example.org", "Elena Rossi", Role.PARTNER, "pathways-drug-alcohol"),
 ]
 
 # slug, name, kind, services, how to refer, agreement (agreed days ago, review in days) or None
@@ -486,6 +487,7 @@ def load() -> bool:
             SYSTEM, email=email, name=name, agency_id=by_slug[slug].id, role=role, password=DEMO_PASSWORD
         )
         user.must_change_password = False
+        contacts[name].user_id = user.id
     entries = [
         (
             "city-probation",

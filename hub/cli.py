@@ -68,6 +68,32 @@ def scheduler(once: str | None, list_jobs: bool) -> None:
         click.echo("Scheduler stopped.")
 
 
+@hub_cli.command("demo")
+def demo() -> None:
+    """Load the fictional demonstration data (only into an empty hub).
+
+    Each domain package may offer a ``demo.load()``; they run in the order of
+    ``hub.modules.MODULES``, in one transaction.
+    """
+    import importlib
+
+    from hub.db import unit_of_work
+    from hub.modules import MODULES
+
+    set_origin(Origin("cli"))
+    created = False
+    with unit_of_work():
+        for name in MODULES:
+            try:
+                module = importlib.import_module(f"{name}.demo")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{name}.demo":
+                    raise
+                continue
+            created = module.load() or created
+    click.echo("Demo data loaded." if created else "Demo data already present.")
+
+
 @hub_cli.command("disable-user")
 @click.option("--email", required=True)
 def disable_user(email: str) -> None:
