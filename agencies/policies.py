@@ -30,6 +30,8 @@ MANAGER_AGENCY_FIELDS = STAFF_AGENCY_FIELDS | {
     "agreement_agreed_on",
     "agreement_review_on",
     "agreement_summary",
+    "acknowledge_days",
+    "decide_days",
 }
 PARTNER_CONTACT_FIELDS = frozenset(
     {"name", "role", "email", "phone", "preferred_channel", "knowledge", "started_on", "last_verified_on"}

@@ -77,6 +77,9 @@ class AgencyPatch(ma.Schema):
     agreement_agreed_on = FlexibleDate(allow_none=True)
     agreement_review_on = FlexibleDate(allow_none=True)
     agreement_summary = _text(LONG)
+    # Referral deadlines agreed with this agency, in working days (blank: the hub's defaults).
+    acknowledge_days = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=30))
+    decide_days = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=60))
     key_contact_id = fields.Integer(allow_none=True, strict=True, validate=ID_RANGE)
     deputy_contact_id = fields.Integer(allow_none=True, strict=True, validate=ID_RANGE)
     relationship_owner_id = fields.Integer(allow_none=True, strict=True, validate=ID_RANGE)
@@ -115,6 +118,8 @@ class AgencyOut(ma.Schema):
     has_agreement = fields.Boolean()
     agreement_agreed_on = fields.Date(allow_none=True)
     agreement_review_on = fields.Date(allow_none=True)
+    acknowledge_days = fields.Integer(allow_none=True)
+    decide_days = fields.Integer(allow_none=True)
     key_contact_id = fields.Integer(allow_none=True)
     deputy_contact_id = fields.Integer(allow_none=True)
     updated_at = fields.DateTime()

@@ -55,7 +55,7 @@ def _save(
         return None, exc.errors or {"_schema": [exc.detail]}, raw
 
 
-_NULLABLE_SUFFIXES = ("_id", "_on", "email", "website", "preferred_channel")
+_NULLABLE_SUFFIXES = ("_id", "_on", "email", "website", "preferred_channel", "_days")
 
 
 def _patch(schema: Any, fields: frozenset[str], action: Any) -> tuple[Any, dict[str, list[str]], dict[str, Any]]:

@@ -94,3 +94,23 @@ def test_recipient_moves_when_the_contact_leaves(world):
     referral = services.send_referral(staff, _draft(staff, person, agency))
     directory.record_leaver(staff, key, left_on=dt.date.today(), successor_id=other.id)
     assert referral.recipient_contact_id == other.id
+
+
+def test_agency_working_agreement_sets_the_acknowledgement_deadline(world, client):
+    from hub.workdays import add_working_days
+    from tests.helpers import post_form, sign_in
+
+    staff, agency, _key, _partner, person = world
+    manager = make_user(Role.MANAGER)
+    sign_in(client, manager)
+    response = post_form(client, f"/agencies/{agency.id}/edit", {"acknowledge_days": "4", "decide_days": "10"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    from agencies.models import Agency
+
+    agency = db.session.get(Agency, agency.id)
+    assert (agency.acknowledge_days, agency.decide_days) == (4, 10)
+    _consent(staff, person, agency)
+    referral = services.send_referral(staff, _draft(staff, person, agency))
+    from hub.db import today
+
+    assert referral.acknowledge_by == add_working_days(today(), 4)
