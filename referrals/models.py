@@ -33,6 +33,8 @@ class Referral(TimestampMixin, db.Model):
     recipient_contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contacts.id"), index=True)
     sender_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     sender_client_id: Mapped[int | None] = mapped_column(sa.ForeignKey("oauth_clients.id"))
+    # Set when the sender left and a colleague took the referral over.
+    handed_over_from_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     data_categories: Mapped[list[str]] = mapped_column(sa.JSON)
     reason: Mapped[str] = mapped_column(sa.Text, comment="personal data: shown only while a basis is valid")
     urgency: Mapped[Urgency] = mapped_column(enum_column(Urgency, "urgency"), default=Urgency.ROUTINE)

@@ -83,12 +83,13 @@ def _partner_users(agency_id: int, roles: set[Role]) -> list[User]:
 
 
 def tell_contact(contact: Contact, **message: Any) -> int:
-    """Tell an active contact: through their hub account if they have one, else by email."""
+    """Tell an active contact: through their hub account if they have one, else by email.
+    A contact whose hub account is closed is not told (not even at the contact's address)."""
     if not contact.is_active:
         return 0
     user = db.session.get(User, contact.user_id) if contact.user_id else None
-    if user is not None and user.is_active:
-        return 1 if notify(user=user, **message) else 0
+    if user is not None:
+        return 1 if user.is_active and notify(user=user, **message) else 0
     return 1 if contact.email and notify(email=contact.email, **message) else 0
 
 
@@ -376,7 +377,7 @@ def details_for(actor: Actor, referral: Referral, log_view: bool = True) -> Deta
     and each such view is logged as a disclosure."""
     if actor.is_staff:
         return Details(True)
-    if referral.status is Status.DRAFT or referral.basis_lost:
+    if not policies.was_sent(referral) or referral.basis_lost:
         return Details(False)
     basis = consent_services.sharing_basis(
         referral.service_user_id, referral.agency_id, PURPOSE, set(referral.data_categories)
@@ -477,21 +478,26 @@ def reassign_sender(leaver_id: int, new_owner_id: int | None, actor: Actor) -> i
         )
     ).all()
     for referral in affected:
-        referral.sender_user_id = new_owner_id
+        referral.handed_over_from_id, referral.sender_user_id = leaver_id, new_owner_id
         _event(actor, referral, "reassign", referral.status, note="sender left")
         audit.record(actor, "referral.reassigned", referral, to_user_id=new_owner_id)
     db.session.flush()
     return len(affected)
 
 
-def open_referral_lines(user_id: int) -> list[str]:
+def open_referral_lines(leaver_id: int) -> list[str]:
+    """The open referrals a leaving member of staff had sent (now handed over), for the handover pack."""
     rows = db.session.execute(
-        sa.select(Referral.reference, Referral.status, Agency.name)
+        sa.select(Referral.reference, Referral.status, Agency.name, User.name)
         .join(Agency, Agency.id == Referral.agency_id)
+        .outerjoin(User, User.id == Referral.sender_user_id)
         .where(
-            Referral.sender_user_id == user_id,
+            sa.or_(Referral.sender_user_id == leaver_id, Referral.handed_over_from_id == leaver_id),
             Referral.status.in_([s.value for s in SHARED_OPEN | {Status.ON_HOLD, Status.DRAFT}]),
         )
         .order_by(Referral.id)
     ).all()
-    return [f"{ref} to {agency}: {status.label.lower()}" for ref, status, agency in rows]
+    return [
+        f"{ref} to {agency}: {status.label.lower()}, now with {owner or 'nobody'}"
+        for ref, status, agency, owner in rows
+    ]
