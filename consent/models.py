@@ -197,6 +197,7 @@ class SafeguardingDecision(db.Model):
     end_reason: Mapped[str] = mapped_column(sa.Text, default="")
 
     agency: Mapped[Agency] = relationship()
+    service_user: Mapped[ServiceUser] = relationship()
     decided_by: Mapped[User] = relationship(foreign_keys=[decided_by_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
 

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass, field
+
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from agencies.models import Agency, AgencyKind
 from consent import policies
-from consent.models import ConsentRecord, Disclosure, SafeguardingDecision, SafeguardingStatus, ServiceUser
-from hub.db import db
+from consent.models import (
+    ConsentRecord,
+    ConsentStatus,
+    Disclosure,
+    SafeguardingDecision,
+    SafeguardingStatus,
+    ServiceUser,
+)
+from hub.auth.models import User
+from hub.db import db, today, utcnow
+from hub.oauth.models import OAuthClient
 from hub.permissions import Actor, NotFound
 
 
@@ -88,7 +101,12 @@ def get_decision(actor: Actor, decision_id: int) -> SafeguardingDecision:
     decision = db.session.get(
         SafeguardingDecision,
         decision_id,
-        options=[joinedload(SafeguardingDecision.agency), joinedload(SafeguardingDecision.decided_by)],
+        options=[
+            joinedload(SafeguardingDecision.agency),
+            joinedload(SafeguardingDecision.decided_by),
+            joinedload(SafeguardingDecision.approved_by),
+            joinedload(SafeguardingDecision.service_user),
+        ],
     )
     if decision is None:
         raise NotFound("No such safeguarding decision.")
@@ -101,7 +119,11 @@ def decisions_awaiting_approval(actor: Actor) -> list[SafeguardingDecision]:
         db.session.scalars(
             sa.select(SafeguardingDecision)
             .where(SafeguardingDecision.status.in_([SafeguardingStatus.PENDING, SafeguardingStatus.EMERGENCY]))
-            .options(joinedload(SafeguardingDecision.agency), joinedload(SafeguardingDecision.decided_by))
+            .options(
+                joinedload(SafeguardingDecision.agency),
+                joinedload(SafeguardingDecision.decided_by),
+                joinedload(SafeguardingDecision.service_user),
+            )
             .order_by(SafeguardingDecision.approval_due_on.nullslast(), SafeguardingDecision.id)
         )
     )
@@ -117,4 +139,77 @@ def disclosures_of(actor: Actor, person: ServiceUser) -> list[Disclosure]:
             .options(joinedload(Disclosure.agency))
             .order_by(Disclosure.occurred_at, Disclosure.id)
         )
+    )
+
+
+def disclosure_actors(disclosures: list[Disclosure]) -> dict[tuple[str, int], str]:
+    """Who made each disclosure, by (actor kind, id): two queries however many there are."""
+    user_ids = {d.actor_id for d in disclosures if d.actor_kind == "user" and d.actor_id is not None}
+    client_ids = {d.actor_id for d in disclosures if d.actor_kind == "client" and d.actor_id is not None}
+    names: dict[tuple[str, int], str] = {}
+    if user_ids:
+        for user_id, name in db.session.execute(sa.select(User.id, User.name).where(User.id.in_(user_ids))):
+            names[("user", user_id)] = name
+    if client_ids:
+        rows = db.session.execute(sa.select(OAuthClient.id, OAuthClient.name).where(OAuthClient.id.in_(client_ids)))
+        for client_id, name in rows:
+            names[("client", client_id)] = f"{name} (partner system)"
+    return names
+
+
+def partner_agencies() -> list[Agency]:
+    """Every agency a woman's information could be shared with: all but the host organisation."""
+    return list(db.session.scalars(sa.select(Agency).where(Agency.kind != AgencyKind.HOST).order_by(Agency.name)))
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What her valid consents and approved safeguarding decisions allow sharing with one agency now."""
+
+    consents: list[ConsentRecord] = field(default_factory=list)
+    decisions: list[SafeguardingDecision] = field(default_factory=list)
+
+    def covering(self, purpose: str, category: str) -> ConsentRecord | SafeguardingDecision | None:
+        """The first valid basis covering this category for this purpose (consent before safeguarding)."""
+        for basis in [*self.consents, *self.decisions]:
+            if purpose in basis.purposes and category in basis.data_categories:
+                return basis
+        return None
+
+    @property
+    def any(self) -> bool:
+        return bool(self.consents or self.decisions)
+
+
+def coverage(actor: Actor, service_user_id: int, agency_id: int) -> Coverage:
+    """Her valid bases for sharing with this agency, now (the same test as
+    :func:`consent.services.sharing_basis`, for showing rather than deciding)."""
+    _staff_only(actor)
+    moment, on = utcnow(), today()
+    consents = db.session.scalars(
+        sa.select(ConsentRecord)
+        .where(
+            ConsentRecord.service_user_id == service_user_id,
+            ConsentRecord.agency_id == agency_id,
+            ConsentRecord.status == ConsentStatus.ACTIVE,
+        )
+        .order_by(ConsentRecord.expires_on.desc())
+    ).all()
+    decisions = db.session.scalars(
+        sa.select(SafeguardingDecision)
+        .where(SafeguardingDecision.service_user_id == service_user_id, SafeguardingDecision.agency_id == agency_id)
+        .order_by(SafeguardingDecision.id.desc())
+    ).all()
+    return Coverage(
+        consents=[c for c in consents if c.valid_at(moment, on)],
+        decisions=[d for d in decisions if d.valid_at(moment, on)],
+    )
+
+
+def emergency_overdue(decision: SafeguardingDecision, on: dt.date | None = None) -> bool:
+    """An emergency share still waiting for its second approval after the day it was due."""
+    return (
+        decision.status is SafeguardingStatus.EMERGENCY
+        and decision.approval_due_on is not None
+        and decision.approval_due_on < (on or today())
     )

@@ -25,7 +25,7 @@ from hub.extensions import api, csrf, login_manager, migrate
 from hub.modules import MODULES
 from hub.notifications import models as notification_models  # noqa: F401 - registers the table
 from hub.oauth import server as oauth_server
-from hub.web import errors, guards, security
+from hub.web import errors, guards, security, templating
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = str((Path(__file__).parent.parent / "migrations").resolve())
@@ -95,6 +95,7 @@ def _templates(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.autoescape = True
+    templating.init_app(app)
 
 
 def _has_nul() -> bool:
@@ -171,6 +172,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         guards.mark_public(app, endpoint)
 
     from hub.auth import views as auth_views
+    from hub.notifications import views as notification_views
     from hub.oauth import views as oauth_views
     from hub.web import pages
 
@@ -178,6 +180,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(oauth_views.bp)
     csrf.exempt(oauth_views.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(notification_views.bp)
     cli.init_app(app)
     for name in MODULES:
         importlib.import_module(name).init_app(app)

@@ -48,10 +48,16 @@ class HubParser(FlaskParser):
     Out of the box, a body that is empty or not JSON reads as ``{}`` (so a
     PATCH "succeeds" doing nothing), and JSON nested too deeply, or with an
     integer too long for Python to read, is a 500. Text PostgreSQL cannot
-    store (NUL, unpaired surrogates) is refused here too.
+    store (NUL, unpaired surrogates) is refused here too. A schema whose
+    class sets ``BODY_OPTIONAL = True`` (every field optional) also accepts
+    no body at all; any body it does get is held to the same rules.
     """
 
     def load_json(self, req: Any, schema: Any) -> Any:
+        # An action with nothing to say (POST .../acknowledge) may send no body at all. (Not just
+        # "get_data() is empty": a form body has been read into request.form by then, leaving it so.)
+        if getattr(schema, "BODY_OPTIONAL", False) and not req.content_length and not req.get_data(cache=True):
+            return {}
         if not is_json_request(req):
             abort(415, description="Send the request body as JSON, with Content-Type: application/json.")
         if not req.get_data(cache=True):

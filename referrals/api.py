@@ -1,12 +1,231 @@
-"""The referrals package's JSON API (``/api/v1``) for partner systems."""
+"""The referrals JSON API (``/api/v1``): thin views over the same services,
+queries and policies as the web pages.
+
+- A partner system sees only referrals to its own agency, and only once they
+  were sent: anything else answers 404, as if it did not exist.
+- A referral's ``service_user`` and ``reason`` are filled only while a basis
+  for sharing is valid (:func:`referrals.services.details_for`, which logs
+  each such view by a partner as a disclosure); otherwise they are null and
+  ``details_available`` is false.
+- ``POST /referrals`` honours ``Idempotency-Key`` (:mod:`hub.idempotency`).
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+from collections.abc import Callable
+from typing import Any
 
+import sqlalchemy as sa
+from flask import Flask, request
+from flask.views import MethodView
+
+from hub import idempotency
+from hub.db import MAX_ID, unit_of_work
 from hub.extensions import ApiBlueprint, api, csrf
+from hub.permissions import Actor, Conflict, NotFound, Scope
+from hub.web.guards import api_scope, current_actor
+from referrals import queries, schemas, services
+from referrals.models import Referral
 
-blp = ApiBlueprint("referrals_api", __name__, url_prefix="/api/v1", description="referrals")
+blp = ApiBlueprint(
+    "referrals_api",
+    __name__,
+    url_prefix="/api/v1",
+    description="Referrals: sent by the host organisation, acknowledged and acted on by the receiving agency.",
+)
+
+
+def scoped(scope: Scope) -> Callable[[Any], Any]:
+    """Guard a method with a bearer token holding ``scope``, and document it."""
+
+    def decorator(func: Any) -> Any:
+        return api_scope(scope.value)(blp.doc(security=[{"oauth2": [scope.value]}])(func))
+
+    return decorator
+
+
+def _id(value: int) -> int:
+    if value > MAX_ID:
+        raise NotFound("No such referral.")
+    return value
+
+
+def _view(actor: Actor, referral: Referral) -> dict[str, Any]:
+    """The referral as this caller may see it (logging the view if it shows her details)."""
+    return schemas.view(referral, services.details_for(actor, referral).visible)
+
+
+# Creating, with Idempotency-Key ---------------------------------------------------
+
+
+def _owner(actor: Actor) -> str:
+    return f"{actor.actor_kind}:{actor.actor_id}"
+
+
+def _replayed(actor: Actor, stored: tuple[int, dict[str, Any]]) -> Any:
+    """The answer to a retry: the same status, and the referral it created (as it is now)."""
+    status, body = stored
+    with unit_of_work():
+        out = _view(actor, queries.get_referral(actor, body["id"]))
+    return out, status, {"Idempotent-Replayed": "true"}
+
+
+def _is_key_clash(error: sa.exc.IntegrityError) -> bool:
+    return "idempotency_keys" in str(error.orig)
+
+
+@blp.route("/referrals")
+class Referrals(MethodView):
+    @scoped(Scope.REFERRALS_READ)
+    @blp.arguments(schemas.ReferralListArgs, location="query")
+    @blp.response(200, schemas.ReferralOut(many=True))
+    def get(self, args: dict[str, Any]) -> Any:
+        """List the referrals you may see; the total is in ``X-Total-Count``.
+
+        Filter by ``status``, ``agency_id``, ``service_user_id`` and ``overdue``. A partner system sees
+        its own agency's referrals, from sent on. Lists never carry her details (``service_user``,
+        ``reason`` and ``details_available`` are null): read one referral to see them, which is logged.
+        """
+        actor = current_actor()
+        page = queries.list_referrals(actor, **args)
+        items = [schemas.view(referral, None) for referral in page.items]
+        return items, 200, {"X-Total-Count": str(page.total)}
+
+    @scoped(Scope.REFERRALS_WRITE)
+    @blp.arguments(schemas.ReferralIn)
+    @blp.response(201, schemas.ReferralOut)
+    @blp.doc(
+        parameters=[
+            {
+                "in": "header",
+                "name": "Idempotency-Key",
+                "required": False,
+                "schema": {"type": "string", "maxLength": idempotency.KEY_MAX},
+                "description": (
+                    "Make retries safe: a repeat with the same key and body creates nothing new and answers "
+                    "as the first did (header Idempotent-Replayed: true); the same key with another body is 422."
+                ),
+            }
+        ]
+    )
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create a draft referral (host-organisation systems only)."""
+        actor = current_actor()
+        raw_key = request.headers.get("Idempotency-Key")
+        if raw_key is None:
+            with unit_of_work():
+                return _view(actor, services.create_referral(actor, data))
+        key, owner = idempotency.check_key(raw_key), _owner(actor)
+        if (stored := idempotency.replay(owner, key, data)) is not None:
+            return _replayed(actor, stored)
+        try:
+            with unit_of_work():
+                referral = services.create_referral(actor, data)
+                # Ids and codes only: her name and the reason stay in the referral, not in the key's row.
+                idempotency.remember(owner, key, data, 201, {"id": referral.id, "reference": referral.reference})
+                return _view(actor, referral)
+        except sa.exc.IntegrityError as error:
+            if not _is_key_clash(error):
+                raise
+        # A copy of this request won the race and committed first: answer as it did.
+        if (stored := idempotency.replay(owner, key, data)) is not None:
+            return _replayed(actor, stored)
+        raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.")
+
+
+@blp.route("/referrals/<int:referral_id>")
+class ReferralResource(MethodView):
+    @scoped(Scope.REFERRALS_READ)
+    @blp.response(200, schemas.ReferralOut)
+    def get(self, referral_id: int) -> Any:
+        """One referral; her details only while a basis for sharing is valid (a partner's view is logged)."""
+        actor = current_actor()
+        with unit_of_work():
+            return _view(actor, queries.get_referral(actor, _id(referral_id)))
+
+
+@blp.route("/referrals/<int:referral_id>/events")
+class ReferralEvents(MethodView):
+    @scoped(Scope.REFERRALS_READ)
+    @blp.response(200, schemas.ReferralEventOut(many=True))
+    def get(self, referral_id: int) -> Any:
+        """The referral's history, oldest first."""
+        actor = current_actor()
+        return queries.events_of(queries.get_referral(actor, _id(referral_id)))
+
+
+@blp.route("/referrals/<int:referral_id>/messages")
+class ReferralMessages(MethodView):
+    @scoped(Scope.REFERRALS_READ)
+    @blp.response(200, schemas.MessageOut(many=True))
+    def get(self, referral_id: int) -> Any:
+        """Messages between the sender and the receiving agency, oldest first."""
+        actor = current_actor()
+        return queries.messages_of(queries.get_referral(actor, _id(referral_id)))
+
+    @scoped(Scope.REFERRALS_WRITE)
+    @blp.arguments(schemas.MessageIn)
+    @blp.response(201, schemas.MessageOut)
+    def post(self, data: dict[str, Any], referral_id: int) -> Any:
+        """Write to the other side about a sent referral.
+
+        The other side is told there is a message, never what it says.
+        """
+        actor = current_actor()
+        referral = queries.get_referral(actor, _id(referral_id))
+        with unit_of_work():
+            return services.post_message(actor, referral, data["body"])
+
+
+# Status changes: one documented endpoint per action ---------------------------------
+
+ACTIONS: dict[str, tuple[type, str]] = {
+    "send": (
+        schemas.EmptyIn,
+        "Send a draft (host organisation). 422 with `missing` unless a valid consent or safeguarding decision "
+        "covers the agency, the purpose `referral` and every data category; sets `acknowledge_by` and "
+        "`recipient_contact_id`.",
+    ),
+    "acknowledge": (schemas.EmptyIn, "Acknowledge a sent referral (the receiving agency)."),
+    "accept": (schemas.EmptyIn, "Accept a sent or acknowledged referral (the receiving agency)."),
+    "decline": (schemas.ReasonIn, "Decline a sent or acknowledged referral, with a `reason` (the receiving agency)."),
+    "start": (schemas.EmptyIn, "Start work on an accepted referral (the receiving agency)."),
+    "hold": (schemas.ReasonIn, "Put an accepted or in-progress referral on hold, with a `reason`."),
+    "resume": (
+        schemas.EmptyIn,
+        "Resume a referral on hold; one held because its basis ended needs a valid basis again (422 `missing`).",
+    ),
+    "complete": (schemas.CompleteIn, "Complete a referral in progress, with an optional `outcome`."),
+    "cancel": (schemas.ReasonIn, "Cancel an open referral, with a `reason` (host organisation)."),
+}
+
+
+def _action_view(action: str, schema: type, summary: str) -> type[MethodView]:
+    def post(self: MethodView, data: dict[str, Any], referral_id: int) -> Any:
+        actor = current_actor()
+        with unit_of_work():
+            referral = queries.get_referral(actor, _id(referral_id))
+            if action == "send":
+                services.send_referral(actor, referral)
+            else:
+                services.act_on_referral(
+                    actor, referral, action, reason=data.get("reason", ""), outcome=data.get("outcome", "")
+                )
+            return _view(actor, referral)
+
+    post.__doc__ = f"{summary}\n\nA transition not allowed from the current status is 409."
+    decorated = scoped(Scope.REFERRALS_WRITE)(
+        blp.arguments(schema, required=not getattr(schema, "BODY_OPTIONAL", False))(
+            blp.response(200, schemas.ReferralOut)(post)
+        )
+    )
+    name = f"Referral{action.capitalize()}"
+    return type(name, (MethodView,), {"post": decorated, "__doc__": summary})
+
+
+for _action, (_schema, _summary) in ACTIONS.items():
+    _cls = _action_view(_action, _schema, _summary)
+    blp.route(f"/referrals/<int:referral_id>/{_action}", endpoint=_cls.__name__)(_cls)
 
 
 def register(app: Flask) -> None:

@@ -31,8 +31,11 @@ def _handover_items(leaver: User, **_kw: Any) -> list[tuple[str, list[str]]]:
 
 
 def connect() -> None:
+    from referrals import views  # the section of her page is HTML: the web layer renders it
+
     # weak=False: these module-level functions must live as long as the app.
     consent_signals.basis_ended.connect(_basis_ended, weak=False)
+    consent_signals.service_user_sections.connect(views.service_user_section, weak=False)
     directory_signals.contact_left.connect(_contact_left, weak=False)
     directory_signals.staff_offboarded.connect(_staff_offboarded, weak=False)
     directory_signals.handover_items.connect(_handover_items, weak=False)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from hub.auth.models import User
 from hub.db import db, today
 from hub.permissions import Actor, NotFound
 from referrals import policies
@@ -29,7 +30,8 @@ class Page:
 def _visible(actor: Actor) -> list[sa.ColumnElement[bool]]:
     if actor.is_staff:
         return []
-    return [Referral.agency_id == actor.agency_id, Referral.status != Status.DRAFT]
+    # Only what was sent to them: not drafts, nor drafts cancelled before sending (policies.was_sent).
+    return [Referral.agency_id == actor.agency_id, Referral.status != Status.DRAFT, Referral.sent_at.is_not(None)]
 
 
 def overdue_clause(on: object = None) -> sa.ColumnElement[bool]:
@@ -37,6 +39,16 @@ def overdue_clause(on: object = None) -> sa.ColumnElement[bool]:
     return sa.or_(
         sa.and_(Referral.status == Status.SENT, Referral.acknowledge_by < day),
         sa.and_(Referral.status == Status.ACKNOWLEDGED, Referral.decide_by < day),
+    )
+
+
+def current_deadline() -> sa.ColumnElement[object]:
+    """The deadline a referral is waiting on now: acknowledging when sent,
+    deciding when acknowledged, none otherwise."""
+    return sa.case(
+        (Referral.status == Status.SENT, Referral.acknowledge_by),
+        (Referral.status == Status.ACKNOWLEDGED, Referral.decide_by),
+        else_=sa.null(),
     )
 
 
@@ -69,7 +81,8 @@ def list_referrals(
             joinedload(Referral.service_user),
             joinedload(Referral.sender),
         )
-        .order_by(sa.func.coalesce(Referral.decide_by, Referral.acknowledge_by).asc().nullslast(), Referral.id.desc())
+        # Those waiting on a deadline first, the soonest (or most overdue) at the top; then the newest.
+        .order_by(current_deadline().asc().nullslast(), Referral.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
@@ -106,3 +119,10 @@ def messages_of(referral: Referral) -> list[ReferralMessage]:
             sa.select(ReferralMessage).where(ReferralMessage.referral_id == referral.id).order_by(ReferralMessage.id)
         )
     )
+
+
+def user_names(user_ids: set[int]) -> dict[int, str]:
+    """Names of the people who acted on a referral, in one query."""
+    if not user_ids:
+        return {}
+    return dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_(user_ids))).tuples().all())

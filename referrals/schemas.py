@@ -42,20 +42,36 @@ class ReasonIn(ma.Schema):
 
 
 class CompleteIn(ma.Schema):
+    BODY_OPTIONAL = True  # see hub.extensions.HubParser
+
     outcome = fields.String(validate=validate.Length(max=LONG), load_default="")
 
 
 class EmptyIn(ma.Schema):
-    pass
+    """No fields: the body may be left out, or be ``{}``."""
+
+    BODY_OPTIONAL = True
 
 
 class MessageIn(ma.Schema):
     body = fields.String(validate=validate.Length(min=1, max=LONG), **_required("Write a message"))
 
 
+class ReferralPersonOut(ma.Schema):
+    """The woman referred, as the referral shares her: names and date of birth
+    only if ``identity`` is among its data categories."""
+
+    id = fields.Integer()
+    reference = fields.String()
+    given_name = fields.String()
+    family_name = fields.String()
+    date_of_birth = fields.Date(allow_none=True)
+
+
 class ReferralOut(ma.Schema):
     """What every party sees. ``service_user`` and ``reason`` are filled only for
-    viewers with a valid basis (see ``ReferralView``)."""
+    viewers with a valid basis (see :func:`view`), else null with
+    ``details_available`` false."""
 
     id = fields.Integer()
     reference = fields.String()
@@ -72,12 +88,34 @@ class ReferralOut(ma.Schema):
     decide_by = fields.Date(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
-    details_available = fields.Boolean()
+    details_available = fields.Boolean(allow_none=True)
     reason = fields.String(allow_none=True)
-    service_user = fields.Dict(allow_none=True)
+    service_user = fields.Nested(ReferralPersonOut, allow_none=True)
     outcome = fields.String()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+
+
+_DETAILS = {"reason", "service_user", "details_available"}
+_PLAIN = [field.attribute or name for name, field in ReferralOut().fields.items() if name not in _DETAILS]
+
+
+def view(referral: Any, details_visible: bool | None) -> dict[str, Any]:
+    """A referral as one viewer may see it, read eagerly (so it can be dumped
+    after the commit without touching the session). ``details_visible`` comes
+    from :func:`referrals.services.details_for`, which also logs the view; None
+    (in lists) means "not looked at": no details, and no disclosure logged."""
+    out = {name: getattr(referral, name) for name in _PLAIN}
+    out.update(details_available=details_visible, reason=None, service_user=None)
+    if details_visible:
+        person = referral.service_user
+        shared: dict[str, Any] = {"id": person.id, "reference": person.reference}
+        if DataCategory.IDENTITY.value in referral.data_categories:
+            shared.update(
+                given_name=person.given_name, family_name=person.family_name, date_of_birth=person.date_of_birth
+            )
+        out.update(reason=referral.reason, service_user=shared)
+    return out
 
 
 class ReferralEventOut(ma.Schema):

@@ -129,6 +129,15 @@ def tell_sender(referral: Referral, kind: str, subject: str, body: str) -> None:
         notify(user=user, kind=kind, subject=subject, body=body, link=f"/referrals/{referral.id}")
 
 
+def deadline_note(referral: Referral) -> str:
+    """The deadline a referral is waiting on, for messages about it ("" when none runs)."""
+    if referral.status is Status.SENT and referral.acknowledge_by is not None:
+        return f" It is due to be acknowledged by {referral.acknowledge_by:%-d %B %Y}."
+    if referral.status is Status.ACKNOWLEDGED and referral.decide_by is not None:
+        return f" It is due to be accepted or declined by {referral.decide_by:%-d %B %Y}."
+    return ""
+
+
 def managers() -> list[User]:
     return list(db.session.scalars(sa.select(User).where(User.role.in_(list(MANAGERS)), User.disabled_at.is_(None))))
 
@@ -313,14 +322,14 @@ def act_on_referral(actor: Actor, referral: Referral, action: str, reason: str =
             referral,
             f"referral.{action}",
             f"Referral {label}: {referral.status.label.lower()}",
-            f"Referral {label} is now {referral.status.label.lower()}.",
+            f"Referral {label} is now {referral.status.label.lower()}.{deadline_note(referral)}",
         )
     elif before is not Status.DRAFT:
         tell_recipient(
             referral,
             f"referral.{action}",
-            f"Referral {referral.reference} cancelled",
-            f"Referral {referral.reference} to {label} has been cancelled by the sender.",
+            f"Referral {label} cancelled",
+            f"Referral {label} has been cancelled by the sender.",
         )
     return referral
 
@@ -355,8 +364,12 @@ def post_message(actor: Actor, referral: Referral, body: str) -> ReferralMessage
     db.session.add(message)
     db.session.flush()
     audit.record(actor, "referral.message", referral, message_id=message.id)
-    subject = f"New message about referral {referral.reference}"
-    text = f"There is a new message about referral {referral.reference}. Sign in to read it."
+    agency = db.session.get(Agency, referral.agency_id)
+    subject = f"New message about referral {referral.reference} for {agency.name}"
+    text = (
+        f"There is a new message about referral {referral.reference} to {agency.name}.{deadline_note(referral)} "
+        "Sign in to read it."
+    )
     if policies.side_of(actor, referral) is Side.SENDER:
         tell_recipient(referral, "referral.message", subject, text)
     else:
@@ -377,7 +390,8 @@ def details_for(actor: Actor, referral: Referral, log_view: bool = True) -> Deta
     and each such view is logged as a disclosure."""
     if actor.is_staff:
         return Details(True)
-    if not policies.was_sent(referral) or referral.basis_lost:
+    # Another agency's partner, or a referral that never reached the agency: nothing to see or log.
+    if not policies.can_see_referral(actor, referral) or referral.basis_lost:
         return Details(False)
     basis = consent_services.sharing_basis(
         referral.service_user_id, referral.agency_id, PURPOSE, set(referral.data_categories)
@@ -422,12 +436,13 @@ def hold_for_lost_basis(record: ConsentRecord | SafeguardingDecision, reason: st
         _move(referral, SHARED_OPEN, Status.ON_HOLD, held_from=before, basis_lost=True)
         _event(actor, referral, "hold", before, note=f"basis {reason}")
         audit.record(actor, "referral.hold", referral, from_status=before.value, cause=f"basis {reason}")
+        agency = db.session.get(Agency, referral.agency_id)
         tell_recipient(
             referral,
             "referral.hold",
-            f"Referral {referral.reference} is on hold",
-            f"Referral {referral.reference} is on hold and its details are no longer available to you. "
-            "No action is needed unless we contact you.",
+            f"Referral {referral.reference} for {agency.name} is on hold",
+            f"Referral {referral.reference} to {agency.name} is on hold and its details are no longer available "
+            "to you. No action is needed unless we contact you.",
         )
         held += 1
     return held

@@ -1,7 +1,376 @@
-"""HTML pages of the referrals package: thin — parse, call the service, render."""
+"""HTML pages of the referrals package: thin — parse, call the service, render.
+
+Our staff send referrals and follow them in the referral list; partner staff
+work from their inbox. Anything the viewer may not see is a 404.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from agencies import queries as directory
+from consent import queries as consent_queries
+from consent.models import ConsentRecord, DataCategory, Purpose, SafeguardingDecision, ServiceUser
+from hub.db import today, unit_of_work
+from hub.permissions import Actor, Conflict, Invalid
+from hub.web.forms import load_form, path_id
+from hub.web.guards import current_actor, signed_in
+from referrals import policies, queries, schemas, services
+from referrals.models import Referral, Urgency
+from referrals.states import ACTION_LABELS, TRANSITIONS, Side, Status, allowed_actions
 
 bp = Blueprint("referrals", __name__, template_folder="templates")
+PER_PAGE = 25
+PURPOSE = Purpose.REFERRAL.value
+# Actions that ask for words first: a reason, or the outcome.
+WITH_INPUT = {"decline": "reason", "hold": "reason", "cancel": "reason", "complete": "outcome"}
+EVENT_LABELS = {
+    "create": "Draft created",
+    "send": "Sent",
+    "acknowledge": "Acknowledged",
+    "accept": "Accepted",
+    "decline": "Declined",
+    "start": "Work started",
+    "hold": "Put on hold",
+    "resume": "Resumed",
+    "complete": "Completed",
+    "cancel": "Cancelled",
+    "readdress": "Readdressed: the person it was addressed to has left",
+    "reassign": "Passed to a colleague: the sender has left",
+}
+URGENCY_OPTIONS = [
+    (Urgency.ROUTINE.value, "Routine"),
+    (Urgency.URGENT.value, "Urgent", "They are asked to acknowledge it sooner."),
+]
+
+
+def _page_number() -> int:
+    return max(1, min(request.args.get("page", 1, type=int) or 1, 100000))
+
+
+def _status_filter() -> Status | None:
+    value = request.args.get("status") or None
+    return Status(value) if value in Status._value2member_map_ else None
+
+
+def _id_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isascii() and value.isdigit() and 0 < len(value) <= 9 else None
+
+
+# Lists -------------------------------------------------------------------------------
+
+
+@bp.get("/referrals")
+@signed_in()
+def referrals() -> Any:
+    """Every referral, for our staff; partners work from their inbox."""
+    actor = current_actor()
+    if not actor.is_staff:
+        return redirect(url_for("referrals.inbox"))
+    status, agency_id, service_user_id = _status_filter(), _id_arg("agency_id"), _id_arg("service_user_id")
+    result = queries.list_referrals(
+        actor,
+        status=status,
+        agency_id=agency_id,
+        service_user_id=service_user_id,
+        page=_page_number(),
+        per_page=PER_PAGE,
+    )
+    filters = {
+        "status": status.value if status else None,
+        "agency_id": agency_id,
+        "service_user_id": service_user_id,
+    }
+    return render_template(
+        "referrals/list.html",
+        title="Referrals",
+        result=result,
+        filters=filters,
+        statuses=list(Status),
+        agencies=consent_queries.partner_agencies(),
+        today=today(),
+    )
+
+
+@bp.get("/inbox")
+@signed_in()
+def inbox() -> Any:
+    """Referrals to the signed-in partner's agency, from sent on, deadlines first."""
+    actor = current_actor()
+    if actor.is_staff:
+        return redirect(url_for("referrals.referrals"))
+    status = _status_filter()
+    result = queries.list_referrals(actor, status=status, page=_page_number(), per_page=PER_PAGE)
+    return render_template(
+        "referrals/inbox.html",
+        title="Referrals inbox",
+        result=result,
+        status=status.value if status else None,
+        statuses=[s for s in Status if s is not Status.DRAFT],
+        user_id=actor.actor_id,
+        today=today(),
+    )
+
+
+@bp.get("/overdue")
+@signed_in()
+def overdue() -> Any:
+    """Referrals past their acknowledge-by or decide-by date: all for our staff, their agency's for partners."""
+    actor = current_actor()
+    result = queries.list_referrals(actor, overdue=True, page=_page_number(), per_page=PER_PAGE)
+    return render_template(
+        "referrals/overdue.html",
+        title="Overdue referrals",
+        result=result,
+        staff=actor.is_staff,
+        user_id=actor.actor_id,
+        today=today(),
+    )
+
+
+def service_user_section(person: ServiceUser, actor: Actor | None = None, **_kw: Any) -> Markup | None:
+    """Her referrals, for her page (connected to ``consent.signals.service_user_sections``)."""
+    if actor is None or not actor.is_staff:
+        return None
+    result = queries.list_referrals(actor, service_user_id=person.id, per_page=PER_PAGE)
+    return Markup(  # noqa: S704 - a rendered, autoescaped template
+        render_template("referrals/_service_user_referrals.html", person=person, result=result, today=today())
+    )
+
+
+# Sending -------------------------------------------------------------------------------
+
+
+def _missing_errors(exc: Invalid, agency_name: str) -> dict[str, list[str]]:
+    """What a consent check lacked, as form errors a person can act on."""
+    missing = exc.extra.get("missing")
+    if not missing:
+        return exc.errors or {"_schema": [exc.detail]}
+    errors: dict[str, list[str]] = {}
+    if missing.get("agency"):
+        errors["coverage"] = [
+            f"She has not consented to share anything with {agency_name}, and no approved safeguarding decision "
+            "allows it. Record her consent first, or save the referral as a draft."
+        ]
+    elif missing.get("purpose"):
+        errors["coverage"] = [f"What she agreed to share with {agency_name} is not for referrals."]
+    categories = missing.get("data_categories") or []
+    if categories:
+        labels = ", ".join(DataCategory(c).label for c in categories)
+        errors["data_categories"] = [f"Her consent does not cover: {labels}. Untick it, or record her consent first."]
+    if not errors:
+        errors["data_categories"] = [
+            "No single consent covers all of this information together. Send separate referrals, "
+            "or record one consent that covers it all."
+        ]
+    return errors
+
+
+def _basis_text(basis: ConsentRecord | SafeguardingDecision | None) -> str:
+    if basis is None:
+        return ""
+    if isinstance(basis, ConsentRecord):
+        return f"Her consent, until {basis.expires_on:%-d %B %Y}"
+    return f"Safeguarding decision {basis.id}, until its review on {basis.review_on:%-d %B %Y}"
+
+
+@bp.route("/service-users/<service_user_id>/referrals/new", methods=["GET", "POST"])
+@signed_in()
+def send_referral(service_user_id: str) -> Any:
+    """Step 1 chooses the agency; step 2 shows what her consent covers there, then sends (or saves a draft)."""
+    actor = current_actor()
+    person = consent_queries.get_service_user(actor, path_id(service_user_id))
+    agencies = consent_queries.partner_agencies()
+    chosen = request.values.get("agency_id")
+    agency = next((a for a in agencies if str(a.id) == chosen), None)
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {"urgency": Urgency.ROUTINE.value}
+    if agency is None:
+        if chosen is not None:
+            errors = {"agency_id": ["Choose the agency to refer her to"]}
+        return render_template(
+            "referrals/choose_agency.html",
+            title="Send a referral: choose the agency",
+            errors=errors,
+            person=person,
+            agencies=agencies,
+        ), (422 if errors else 200)
+    if request.method == "POST":
+        form = request.form.copy()
+        form["service_user_id"] = str(person.id)
+        send = request.form.get("action") != "draft"
+        data, errors, values = load_form(schemas.ReferralIn(), form, ("data_categories",))
+        if data is not None:
+            try:
+                with unit_of_work():
+                    referral = services.create_referral(actor, data)
+                    if send:
+                        services.send_referral(actor, referral)
+            except Invalid as exc:
+                errors = _missing_errors(exc, agency.name)
+            else:
+                if send:
+                    flash(
+                        f"Referral {referral.reference} has been sent to {agency.name}. They are asked to "
+                        f"acknowledge it by {referral.acknowledge_by:%-d %B %Y}."
+                    )
+                else:
+                    flash(f"Referral {referral.reference} is saved as a draft. Nothing has been shared yet.")
+                return redirect(url_for("referrals.referral", referral_id=referral.id))
+    coverage = consent_queries.coverage(actor, person.id, agency.id)
+    rows = [(c, _basis_text(coverage.covering(PURPOSE, c.value))) for c in DataCategory]
+    return render_template(
+        "referrals/send.html",
+        title=f"Refer {person.full_name} to {agency.name}",
+        errors=errors,
+        values=values,
+        person=person,
+        agency=agency,
+        coverage=coverage,
+        rows=rows,
+        covers_referrals=any(basis for _c, basis in rows),
+        contacts=[c for c in directory.contacts_of(actor, agency) if c.is_active],
+        urgencies=URGENCY_OPTIONS,
+    ), (422 if errors else 200)
+
+
+# One referral ------------------------------------------------------------------------------
+
+
+def _actions(actor: Actor, referral: Referral) -> list[str]:
+    side = policies.side_of(actor, referral)
+    if side is None:
+        return []
+    actions = allowed_actions(referral.status, side)
+    if side is Side.SENDER and referral.status is Status.ON_HOLD and referral.basis_lost:
+        actions.insert(0, "resume")  # our staff resume once her consent is recorded again
+    if side is Side.RECIPIENT and referral.basis_lost:
+        actions = [a for a in actions if a != "resume"]
+    return actions
+
+
+def _referral_page(
+    actor: Actor,
+    referral_id: int,
+    errors: dict[str, list[str]] | None = None,
+    values: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Any:
+    referral = queries.get_referral(actor, referral_id)
+    with unit_of_work():  # a partner's view of her details is itself a disclosure, and is logged
+        details = services.details_for(actor, referral)
+    referral = queries.get_referral(actor, referral_id)
+    events = queries.events_of(referral)
+    messages = queries.messages_of(referral)
+    names = queries.user_names({e.actor_id for e in events if e.actor_kind == "user" and e.actor_id is not None})
+    side = policies.side_of(actor, referral)
+    return render_template(
+        "referrals/referral.html",
+        title=f"Referral {referral.reference}",
+        errors=errors or {},
+        values=values or {},
+        referral=referral,
+        details=details,
+        person=referral.service_user if details.visible else None,
+        events=events,
+        messages=messages,
+        names=names,
+        actions=_actions(actor, referral),
+        labels=ACTION_LABELS,
+        with_input=WITH_INPUT,
+        event_labels=EVENT_LABELS,
+        staff=actor.is_staff,
+        addressed_to_you=referral.recipient_contact is not None
+        and referral.recipient_contact.user_id == actor.actor_id,
+        can_message=policies.can_message(actor, referral),
+        side=side.value if side else None,
+        today=today(),
+    ), status
+
+
+@bp.get("/referrals/<referral_id>")
+@signed_in()
+def referral(referral_id: str) -> Any:
+    return _referral_page(current_actor(), path_id(referral_id))
+
+
+def _action_page(
+    referral: Referral, action: str, errors: dict[str, list[str]] | None = None, values: Any = None, status: int = 200
+) -> Any:
+    return render_template(
+        "referrals/action.html",
+        title=f"{ACTION_LABELS[action]}: referral {referral.reference}",
+        errors=errors or {},
+        values=values or {},
+        referral=referral,
+        action=action,
+        field=WITH_INPUT.get(action),
+        label=ACTION_LABELS[action],
+    ), status
+
+
+@bp.route("/referrals/<referral_id>/actions/<action>", methods=["GET", "POST"])
+@signed_in()
+def act(referral_id: str, action: str) -> Any:
+    actor = current_actor()
+    number = path_id(referral_id)
+    referral = queries.get_referral(actor, number)
+    if action not in TRANSITIONS:
+        abort(404)
+    if request.method == "GET":
+        if action not in _actions(actor, referral):
+            return redirect(url_for("referrals.referral", referral_id=number))
+        return _action_page(referral, action)
+    if action == "send":
+        try:
+            with unit_of_work():
+                services.send_referral(actor, referral)
+        except Invalid as exc:
+            return _referral_page(actor, number, _missing_errors(exc, referral.agency.name), status=422)
+        except Conflict as exc:
+            return _referral_page(actor, number, {"_schema": [exc.detail]}, status=409)
+        flash(f"Referral {referral.reference} has been sent to {referral.agency.name}.")
+        return redirect(url_for("referrals.referral", referral_id=number))
+    schema = schemas.CompleteIn() if action == "complete" else schemas.ReasonIn()
+    data, errors, values = load_form(schema, request.form)
+    if data is None:
+        return _action_page(referral, action, errors, values, 422)
+    try:
+        with unit_of_work():
+            services.act_on_referral(
+                actor, referral, action, reason=data.get("reason", ""), outcome=data.get("outcome", "")
+            )
+    except Invalid as exc:
+        if action in WITH_INPUT:
+            return _action_page(
+                queries.get_referral(actor, number), action, exc.errors or {"_schema": [exc.detail]}, values, 422
+            )
+        return _referral_page(actor, number, exc.errors or {"_schema": [exc.detail]}, status=422)
+    except Conflict as exc:
+        return _referral_page(actor, number, {"_schema": [exc.detail]}, status=409)
+    flash(f"Referral {referral.reference} is now {referral.status.label.lower()}.")
+    return redirect(url_for("referrals.referral", referral_id=number))
+
+
+@bp.post("/referrals/<referral_id>/messages")
+@signed_in()
+def post_message(referral_id: str) -> Response | Any:
+    actor = current_actor()
+    number = path_id(referral_id)
+    referral = queries.get_referral(actor, number)
+    data, errors, values = load_form(schemas.MessageIn(), request.form)
+    if data is not None:
+        try:
+            with unit_of_work():
+                services.post_message(actor, referral, data["body"])
+        except Invalid as exc:
+            errors = exc.errors or {"_schema": [exc.detail]}
+    if errors:
+        return _referral_page(actor, number, errors, values, 422)
+    flash("Your message has been posted.")
+    return redirect(url_for("referrals.referral", referral_id=number) + "#messages")

@@ -136,3 +136,45 @@ def _failed(message: Notification, error: str) -> None:
     if message.attempts >= MAX_ATTEMPTS:
         message.email_status = EmailStatus.FAILED
         log.error("notification %s: email failed %s times, giving up", message.id, message.attempts)
+
+
+# The in-app list and the outbox ------------------------------------------------
+
+
+def notifications_for(user_id: int, page: int = 1, per_page: int = 50) -> tuple[list[Notification], int]:
+    """A user's in-app notifications, newest first, and how many there are."""
+    where = Notification.user_id == user_id
+    total = db.session.scalar(sa.select(sa.func.count(Notification.id)).where(where)) or 0
+    items = db.session.scalars(
+        sa.select(Notification)
+        .where(where)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return list(items), total
+
+
+def mark_read(user_id: int, notification_id: int | None = None) -> int:
+    """Mark one of the user's notifications read (or all of them); only ever the user's own."""
+    query = sa.update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    if notification_id is not None:
+        query = query.where(Notification.id == notification_id)
+    result = db.session.execute(query.values(read_at=utcnow()).execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def outbox(status: EmailStatus | None = None, page: int = 1, per_page: int = 50) -> tuple[list[Notification], int]:
+    """Emails queued, held, sent or failed, newest first (for administrators)."""
+    where = [Notification.email != ""]
+    if status is not None:
+        where.append(Notification.email_status == status)
+    total = db.session.scalar(sa.select(sa.func.count(Notification.id)).where(*where)) or 0
+    items = db.session.scalars(
+        sa.select(Notification)
+        .where(*where)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return list(items), total

@@ -78,6 +78,12 @@ class Seed:
     other_agency_name: str
     leaver_name: str
     colleague_name: str
+    # The referral journey: a key worker, and a probation officer who has an
+    # account and is the probation agency's key contact.
+    keyworker_email: str = "robin.keyworker@example.org"
+    keyworker_name: str = "Robin Keyworker"
+    officer_email: str = "pat.officer@example.org"
+    officer_name: str = "Pat Officer"
 
 
 SEED = Seed(
@@ -103,7 +109,7 @@ def _seed() -> None:
             "email": "duty@northside.example.org",
         },
     )
-    agency_services.create_agency(SYSTEM, {"name": SEED.other_agency_name, "kind": AgencyKind.PROBATION})
+    probation = agency_services.create_agency(SYSTEM, {"name": SEED.other_agency_name, "kind": AgencyKind.PROBATION})
     leaver = agency_services.add_contact(
         SYSTEM,
         housing,
@@ -135,6 +141,29 @@ def _seed() -> None:
         password=PASSWORD,
     )
     user.must_change_password = False
+    keyworker, _ = auth_services.create_user(
+        SYSTEM,
+        email=SEED.keyworker_email,
+        name=SEED.keyworker_name,
+        agency_id=host.id,
+        role=Role.PRACTITIONER,
+        password=PASSWORD,
+    )
+    keyworker.must_change_password = False
+    officer, _ = auth_services.create_user(
+        SYSTEM,
+        email=SEED.officer_email,
+        name=SEED.officer_name,
+        agency_id=probation.id,
+        role=Role.PARTNER,
+        password=PASSWORD,
+    )
+    officer.must_change_password = False
+    officer_contact = agency_services.add_contact(
+        SYSTEM, probation, {"name": SEED.officer_name, "role": "Probation officer", "email": SEED.officer_email}
+    )
+    officer_contact.user_id = officer.id
+    agency_services.update_agency(SYSTEM, probation, {"key_contact_id": officer_contact.id})
     db.session.commit()
 
 

@@ -60,13 +60,13 @@ def check_axe(page: Page, checked: list[str]) -> None:
     assert not violations, f"axe found accessibility problems on {page.url}:\n{report}"
 
 
-def sign_in(page: Page, checked: list[str]) -> None:
+def sign_in(page: Page, checked: list[str], email: str = SEED.user_email) -> None:
     """Sign in through the real pages, setting up the authenticator on the way."""
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/sign-in\?next=/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to the Partnership Hub")
     check_axe(page, checked)
-    page.get_by_label("Email address").fill(SEED.user_email)
+    page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Continue").click()
 

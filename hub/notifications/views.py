@@ -1,0 +1,93 @@
+"""The signed-in user's notifications, and the email outbox for administrators.
+
+Without a mail server (the demo), emails are held: the outbox is where they
+can be read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from hub.db import unit_of_work
+from hub.notifications import services
+from hub.notifications.models import EmailStatus
+from hub.permissions import Role
+from hub.settings_access import settings
+from hub.web.forms import path_id
+from hub.web.guards import current_actor, signed_in
+
+bp = Blueprint("notifications", __name__, template_folder="templates")
+PER_PAGE = 50
+
+
+def _page() -> int:
+    return max(1, min(request.args.get("page", 1, type=int) or 1, 100000))
+
+
+def local_link(link: str) -> str:
+    """Links in messages are absolute (for email); in the hub they stay on this site."""
+    base = settings().base_url
+    if link.startswith(base + "/"):
+        return link[len(base) :]
+    return link if link.startswith("/") else ""
+
+
+@bp.get("/notifications")
+@signed_in()
+def notifications() -> Any:
+    actor = current_actor()
+    page = _page()
+    items, total = services.notifications_for(actor.actor_id, page, PER_PAGE)
+    return render_template(
+        "notifications/list.html",
+        title="Notifications",
+        items=[(n, local_link(n.link)) for n in items],
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PER_PAGE)),
+        unread=services.unread_count(actor),
+    )
+
+
+@bp.post("/notifications/<notification_id>/read")
+@signed_in()
+def mark_read(notification_id: str) -> Response:
+    actor = current_actor()
+    with unit_of_work():
+        services.mark_read(actor.actor_id, path_id(notification_id))
+    return redirect(url_for("notifications.notifications", page=request.args.get("page", type=int)))
+
+
+@bp.post("/notifications/read-all")
+@signed_in()
+def mark_all_read() -> Response:
+    actor = current_actor()
+    with unit_of_work():
+        count = services.mark_read(actor.actor_id)
+    flash(f"{count} notification{'' if count == 1 else 's'} marked as read.")
+    return redirect(url_for("notifications.notifications"))
+
+
+@bp.get("/notifications/outbox")
+@signed_in(Role.ADMIN)
+def outbox() -> Any:
+    value = request.args.get("status") or None
+    if value is not None and value not in EmailStatus._value2member_map_:
+        abort(404)
+    status = EmailStatus(value) if value else None
+    page = _page()
+    items, total = services.outbox(status, page, PER_PAGE)
+    return render_template(
+        "notifications/outbox.html",
+        title="Email outbox",
+        items=items,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PER_PAGE)),
+        status=value,
+        statuses=list(EmailStatus),
+        mail_server=bool(settings().smtp_host),
+    )
