@@ -144,14 +144,24 @@ class ReferralResource(MethodView):
             return _view(actor, queries.get_referral(actor, _id(referral_id)))
 
 
+def _fields(obj: Any, schema: type) -> dict[str, Any]:
+    """The values an output schema would read from ``obj``, before dumping."""
+    return {name: getattr(obj, name) for name in schema().fields}
+
+
 @blp.route("/referrals/<int:referral_id>/events")
 class ReferralEvents(MethodView):
     @scoped(Scope.REFERRALS_READ)
     @blp.response(200, schemas.ReferralEventOut(many=True))
     def get(self, referral_id: int) -> Any:
-        """The referral's history, oldest first."""
+        """The referral's history, oldest first. Notes (reasons, outcomes) are null for a
+        partner while her details are not available to it."""
         actor = current_actor()
-        return queries.events_of(queries.get_referral(actor, _id(referral_id)))
+        referral = queries.get_referral(actor, _id(referral_id))
+        events = queries.events_of(referral)
+        if services.details_for(actor, referral, log_view=False).visible:
+            return events
+        return [{**_fields(e, schemas.ReferralEventOut), "note": None} for e in events]
 
 
 @blp.route("/referrals/<int:referral_id>/messages")
@@ -159,9 +169,17 @@ class ReferralMessages(MethodView):
     @scoped(Scope.REFERRALS_READ)
     @blp.response(200, schemas.MessageOut(many=True))
     def get(self, referral_id: int) -> Any:
-        """Messages between the sender and the receiving agency, oldest first."""
+        """Messages between the sender and the receiving agency, oldest first. They may
+        carry details of her life, so a partner reads them only while her details are
+        available to it (each read is logged); otherwise ``body`` is null."""
         actor = current_actor()
-        return queries.messages_of(queries.get_referral(actor, _id(referral_id)))
+        referral = queries.get_referral(actor, _id(referral_id))
+        messages = queries.messages_of(referral)
+        with unit_of_work():
+            visible = services.details_for(actor, referral, log_view=bool(messages)).visible
+        if visible:
+            return messages
+        return [{**_fields(m, schemas.MessageOut), "body": None} for m in messages]
 
     @scoped(Scope.REFERRALS_WRITE)
     @blp.arguments(schemas.MessageIn)

@@ -125,7 +125,7 @@ class ReferralEventOut(ma.Schema):
     to_status = fields.String(allow_none=True)
     actor_kind = fields.String()
     actor_agency_id = fields.Integer(allow_none=True)
-    note = fields.String()
+    note = fields.String(allow_none=True)
     at = fields.DateTime()
 
 
@@ -134,7 +134,7 @@ class MessageOut(ma.Schema):
     author_kind = fields.String()
     author_agency_id = fields.Integer(allow_none=True)
     author_name = fields.String()
-    body = fields.String()
+    body = fields.String(allow_none=True)
     at = fields.DateTime()
 
 

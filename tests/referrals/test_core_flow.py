@@ -114,3 +114,25 @@ def test_agency_working_agreement_sets_the_acknowledgement_deadline(world, clien
     from hub.db import today
 
     assert referral.acknowledge_by == add_working_days(today(), 4)
+
+
+def test_after_withdrawal_a_partner_cannot_read_messages_or_notes(world, client):
+    from tests.helpers import bearer, make_client, sign_in
+
+    staff, agency, _key, partner, person = world
+    record = _consent(staff, person, agency)
+    referral = services.send_referral(staff, _draft(staff, person, agency))
+    services.post_message(staff, referral, "She is staying with her sister on Elm Road")
+    services.act_on_referral(partner, referral, "acknowledge")
+    consent.withdraw_consent(staff, record, "Changed her mind")
+    system, secret = make_client(agency, "referrals:read")
+    headers = bearer(client, system, secret)
+    response = client.get(f"/api/v1/referrals/{referral.id}/messages", headers=headers)
+    assert response.status_code == 200, response.json
+    messages = response.json
+    assert [m["body"] for m in messages] == [None]
+    events = client.get(f"/api/v1/referrals/{referral.id}/events", headers=headers).json
+    assert all(e["note"] is None for e in events)
+    sign_in(client, partner)
+    page = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    assert "Elm Road" not in page and "1 message hidden" in page
