@@ -1,0 +1,337 @@
+"""Email delivery against a real SMTP server (aiosmtpd) started by the test.
+
+Notifications are queued by real flows (sending a referral, messages about
+it, escalation, a consent expiry reminder, a withdrawal), then delivered by
+``deliver_pending``. Every message must arrive once, carry the referral's
+reference, the agency, the deadline and a link, and never the woman's name,
+date of birth or the reason for the referral.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import email
+import email.policy
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+from aiosmtpd.controller import Controller
+from flask import Flask
+
+from agencies.models import AgencyKind
+from consent import services as consent
+from consent.models import ConsentMethod
+from hub.db import db
+from hub.notifications.models import EmailStatus, Notification
+from hub.notifications.services import MAX_ATTEMPTS, deliver_pending, unread_count
+from hub.permissions import Role
+from referrals import services
+from referrals.escalation import chase_overdue_referrals
+from tests.helpers import make_agency, make_contact, make_user
+
+LONDON = ZoneInfo("Europe/London")
+GIVEN, FAMILY, BORN = "Marigold", "Quennell", dt.date(1990, 3, 4)
+REASON = "Leaving prison on licence with nowhere to live"
+REFUSED = "refused@probation.example"
+
+
+def at(day: dt.date, hour: int = 9) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, hour, tzinfo=LONDON).astimezone(dt.UTC)
+
+
+# The server ---------------------------------------------------------------------
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    message: email.message.EmailMessage
+
+    @property
+    def subject(self) -> str:
+        return str(self.message["Subject"])
+
+    @property
+    def body(self) -> str:
+        return self.message.get_content().replace("\r\n", "\n")
+
+
+@dataclass
+class Collector:
+    """An aiosmtpd handler that keeps every message, and refuses one address."""
+
+    messages: list[Received] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == REFUSED:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        parsed = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        with self.lock:
+            self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed))
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[Controller, Collector]]:
+    collector = Collector()
+    controller = Controller(collector, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller, collector
+    finally:
+        controller.stop()
+
+
+@contextlib.contextmanager
+def mail_server_at(app: Flask, host: str, port: int) -> Iterator[None]:
+    """Point the app's (frozen) settings at a mail server for a while, then restore them."""
+    original = app.extensions["hub_settings"]
+    app.extensions["hub_settings"] = original.with_(smtp_host=host, smtp_port=port)
+    try:
+        yield
+    finally:
+        app.extensions["hub_settings"] = original
+
+
+@pytest.fixture
+def collector(app: Flask, smtp_server) -> Iterator[Collector]:
+    controller, collector = smtp_server
+    with mail_server_at(app, controller.hostname, controller.port):
+        yield collector
+
+
+@pytest.fixture
+def nothing_listening(app: Flask) -> Iterator[None]:
+    with mail_server_at(app, "127.0.0.1", free_port()):
+        yield
+
+
+# The flow -------------------------------------------------------------------------
+
+
+@dataclass
+class Flow:
+    agency_name: str
+    references: dict[int, str]  # referral id -> reference
+    officer_email: str
+
+
+def run_flow() -> Flow:
+    """Queue the messages a referral over Christmas produces, with frozen time."""
+    with time_machine.travel(at(dt.date(2026, 12, 24), 10), tick=False) as clock:
+        staff = make_user(Role.PRACTITIONER, email="sender@charity.example")
+        for i in (1, 2):
+            make_user(Role.MANAGER, email=f"manager{i}@charity.example")
+        agency = make_agency(AgencyKind.HOUSING, name="Riverside Housing Trust")
+        key = make_contact(agency, name="Kim Key", email="key@housing.example")
+        deputy = make_contact(agency, name="Dee Deputy", email="deputy@housing.example")
+        officer = make_user(Role.PARTNER, agency=agency, email="officer@housing.example")
+        named = make_contact(agency, name="Ola Officer", email=officer.email, user_id=officer.id)
+        agency.key_contact_id, agency.deputy_contact_id = key.id, deputy.id
+        person = consent.create_service_user(staff, {"given_name": GIVEN, "family_name": FAMILY, "date_of_birth": BORN})
+        record = consent.record_consent(
+            staff,
+            person,
+            {
+                "agency_id": agency.id,
+                "purposes": ["referral"],
+                "data_categories": ["identity", "housing", "criminal_justice"],
+                "method": ConsentMethod.WRITTEN,
+                "given_on": dt.date(2026, 12, 24),
+                "expires_on": dt.date(2027, 1, 6),  # soon: the key worker is reminded
+            },
+        )
+        draft = services.create_referral(staff, {**draft_data(person, agency), "contact_id": named.id})
+        referral = services.send_referral(staff, draft)
+        second = services.send_referral(staff, services.create_referral(staff, {**draft_data(person, agency)}))
+        services.act_on_referral(officer, second, "acknowledge")  # decide by 5 Jan 2027: not chased by then
+        services.post_message(officer, referral, f"Can {GIVEN} {FAMILY} (born {BORN:%d/%m/%Y}) come on Tuesday?")
+        services.post_message(staff, referral, f"Yes, {GIVEN} can come; she is {REASON.lower()}.")
+        consent.remind_expiring_consents()
+        day = dt.date(2026, 12, 25)
+        while day <= dt.date(2027, 1, 5):  # stage 1 on 31 Dec, 2 on 4 Jan, 3 on 5 Jan
+            clock.move_to(at(day, 8))
+            chase_overdue_referrals()
+            day += dt.timedelta(days=1)
+        consent.withdraw_consent(staff, record, "She asked us to stop")
+        db.session.flush()
+        return Flow(
+            agency.name,
+            {referral.id: referral.reference, second.id: second.reference},
+            officer.email,
+        )
+
+
+def draft_data(person, agency) -> dict:
+    return {
+        "service_user_id": person.id,
+        "agency_id": agency.id,
+        "data_categories": ["identity", "housing", "criminal_justice"],
+        "reason": REASON,
+    }
+
+
+def forbidden_texts() -> list[str]:
+    return [
+        GIVEN,
+        FAMILY,
+        BORN.isoformat(),
+        f"{BORN:%d/%m/%Y}",
+        f"{BORN:%-d %B %Y}",
+        REASON,
+        "prison",
+        "licence",
+    ]
+
+
+def all_notifications() -> list[Notification]:
+    return list(db.session.scalars(sa.select(Notification).order_by(Notification.id)))
+
+
+# Tests --------------------------------------------------------------------------------
+
+
+def test_every_message_arrives_once_with_what_it_needs_and_nothing_about_her(app, collector):
+    flow = run_flow()
+    queued = all_notifications()
+    kinds = {n.kind for n in queued}
+    assert {
+        "referral.received",
+        "referral.message",
+        "consent.expiring",
+        "referral.overdue",
+        "referral.escalated",
+        "referral.hold",
+    } <= kinds
+    assert all(n.email_status is EmailStatus.PENDING for n in queued)
+
+    summary = deliver_pending()
+
+    assert summary == f"{len(queued)} sent, 0 failed"
+    assert len(collector.messages) == len(queued)
+    arrived = sorted((m.rcpt_tos[0], m.subject, m.body.split("\n\n")[0]) for m in collector.messages)
+    expected = sorted((n.email, n.subject, n.body) for n in queued)
+    assert arrived == expected  # each exactly once, to the right person
+    assert all(len(m.rcpt_tos) == 1 for m in collector.messages)
+    for n in all_notifications():
+        assert (n.email_status, n.attempts, n.last_error) == (EmailStatus.SENT, 1, None)
+        assert n.sent_at is not None
+
+    base_url = app.extensions["hub_settings"].base_url
+    by_message = {(n.email, n.subject, n.body): n for n in queued}
+    # The deadline each kind of message must name: a referral waiting to be
+    # acknowledged, or (once acknowledged) to be accepted or declined.
+    deadlines = {
+        "referral.received": "30 December 2026",
+        "referral.message": "30 December 2026",
+        "referral.overdue": "30 December 2026",
+        "referral.escalated": "30 December 2026",
+        "referral.acknowledge": "5 January 2027",
+        "referral.hold": None,  # on hold: no deadline runs
+    }
+    for received in collector.messages:
+        text = received.subject + "\n" + received.body
+        for secret in forbidden_texts():
+            assert secret.lower() not in text.lower(), (secret, text)
+        assert flow.agency_name in text, text
+        n = by_message[(received.rcpt_tos[0], received.subject, received.body.split("\n\n")[0])]
+        if n.kind == "consent.expiring":  # about her consent, not a referral: its reference and end date
+            assert "6 January 2027" in text and f"{base_url}/service-users/" in received.body
+            continue
+        (referral_id,) = [i for i, ref in flow.references.items() if ref in text]
+        assert f"{base_url}/referrals/{referral_id}\n" in received.body, text
+        deadline = deadlines[n.kind]
+        if deadline is not None:
+            assert deadline in text, text
+    assert {n.kind for n in queued} == {*deadlines, "consent.expiring"}
+
+    # A second run sends nothing.
+    assert deliver_pending() == "0 sent"
+    assert len(collector.messages) == len(queued)
+
+
+def test_a_refused_recipient_stays_pending_and_the_rest_are_sent(app, collector):
+    user = make_user(Role.PRACTITIONER, email="ok@charity.example")
+    from hub.notifications.services import notify
+
+    notify(user=user, kind="test", subject="One", body="One", link="/")
+    notify(email=REFUSED, kind="test", subject="Two", body="Two", link="/")
+    notify(user=user, kind="test", subject="Three", body="Three", link="/")
+
+    assert deliver_pending() == "2 sent, 1 failed"
+
+    assert sorted(m.subject for m in collector.messages) == ["One", "Three"]
+    refused = db.session.scalars(sa.select(Notification).where(Notification.email == REFUSED)).one()
+    assert (refused.email_status, refused.attempts, refused.last_error) == (
+        EmailStatus.PENDING,
+        1,
+        "SMTPRecipientsRefused",
+    )
+
+
+def test_an_unreachable_server_leaves_messages_pending_then_failed(app, nothing_listening):
+    run_flow()
+    queued = all_notifications()
+    assert queued and all(n.email_status is EmailStatus.PENDING for n in queued)
+
+    for attempt in range(1, MAX_ATTEMPTS):
+        assert deliver_pending() == f"mail server unreachable: {len(queued)} deferred"
+        for n in all_notifications():
+            assert (n.email_status, n.attempts) == (EmailStatus.PENDING, attempt)
+            assert n.last_error == "connect: ConnectionRefusedError"
+
+    deliver_pending()
+    assert {(n.email_status, n.attempts) for n in all_notifications()} == {(EmailStatus.FAILED, MAX_ATTEMPTS)}
+    assert deliver_pending() == "0 sent"  # given up: not tried again
+    assert {n.attempts for n in all_notifications()} == {MAX_ATTEMPTS}
+
+
+def test_a_server_that_comes_back_gets_the_deferred_messages(app, smtp_server):
+    controller, collector = smtp_server
+    with mail_server_at(app, "127.0.0.1", free_port()):
+        run_flow()
+        deliver_pending()
+    queued = all_notifications()
+    with mail_server_at(app, controller.hostname, controller.port):
+        assert deliver_pending() == f"{len(queued)} sent, 0 failed"
+    assert len(collector.messages) == len(queued)
+    assert {(n.email_status, n.attempts) for n in all_notifications()} == {(EmailStatus.SENT, 2)}
+
+
+def test_without_a_mail_server_messages_are_held_and_readable_in_the_hub(app):
+    assert not app.extensions["hub_settings"].smtp_host
+    flow = run_flow()
+    queued = all_notifications()
+    assert queued and {n.email_status for n in queued} == {EmailStatus.HELD}
+
+    assert deliver_pending() == "no mail server configured"
+
+    assert {n.email_status for n in all_notifications()} == {EmailStatus.HELD}
+    assert {n.attempts for n in all_notifications()} == {0}
+    from hub.auth.models import User
+
+    officer = db.session.scalars(sa.select(User).where(User.email == flow.officer_email)).one()
+    mine = [n for n in queued if n.user_id == officer.id]
+    assert mine and unread_count(officer) == len(mine)
+    assert any(
+        n.kind == "referral.received" and n.link.endswith(f"/referrals/{next(iter(flow.references))}") for n in mine
+    )
