@@ -8,7 +8,9 @@ from hub.scheduler import Job
 
 
 def expire_consents() -> str:
-    return f"{services.expire_lapsed_consents(SYSTEM)} expired"
+    consents = services.expire_lapsed_consents(SYSTEM)
+    decisions = services.end_unreviewed_decisions(SYSTEM)
+    return f"{consents} consents expired, {decisions} unreviewed decisions ended"
 
 
 def remind_expiring() -> str:
@@ -24,7 +26,7 @@ JOBS = [
         "consent.expire-lapsed",
         expire_consents,
         cron={"hour": 0, "minute": 10},
-        description="Expire consents past their end date; put what they covered on hold",
+        description="Expire consents past their end date, end decisions past review; hold what they covered",
     ),
     Job(
         "consent.remind-expiring",

@@ -161,6 +161,24 @@ def expire_lapsed_consents(actor: Actor) -> int:
     return len(lapsed)
 
 
+def end_unreviewed_decisions(actor: Actor) -> int:
+    """End safeguarding decisions whose review date has passed without a new decision
+    (the daily job): sharing on them stops, and what they covered goes on hold."""
+    lapsed = db.session.scalars(
+        sa.select(SafeguardingDecision).where(
+            SafeguardingDecision.status.in_([SafeguardingStatus.APPROVED, SafeguardingStatus.EMERGENCY]),
+            SafeguardingDecision.review_on < today(),
+        )
+    ).all()
+    for decision in lapsed:
+        decision.status, decision.ended_at = SafeguardingStatus.ENDED, utcnow()
+        decision.end_reason = "The review date passed without a review."
+        audit.record(actor, "safeguarding.lapsed", decision, service_user_id=decision.service_user_id)
+        signals.basis_ended.send(decision, reason="ended", actor=actor)
+    db.session.flush()
+    return len(lapsed)
+
+
 def remind_expiring_consents() -> int:
     """Tell the key worker, once, a set number of days before a consent expires."""
     horizon = today() + dt.timedelta(days=settings().consent_reminder_days)

@@ -136,3 +136,37 @@ def test_after_withdrawal_a_partner_cannot_read_messages_or_notes(world, client)
     sign_in(client, partner)
     page = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
     assert "Elm Road" not in page and "1 message hidden" in page
+
+
+def test_a_safeguarding_decision_past_its_review_date_ends_and_holds_the_referral(world):
+    import time_machine
+
+    from consent.models import Art6Basis, Art9Condition, Para18Reason, SafeguardingStatus
+    from hub.permissions import SYSTEM
+
+    staff, agency, _key, partner, person = world
+    first, second = make_user(Role.MANAGER), make_user(Role.MANAGER)
+    decision = consent.decide_safeguarding(
+        first,
+        person,
+        {
+            "agency_id": agency.id,
+            "purposes": ["referral"],
+            "data_categories": ["identity", "housing"],
+            "art6_basis": Art6Basis.VITAL_INTERESTS,
+            "art9_condition": Art9Condition.SUBSTANTIAL_PUBLIC_INTEREST,
+            "para18_reason": Para18Reason.WOULD_PREJUDICE,
+            "justification": "Serious and immediate risk of harm from him.",
+            "she_was_told": False,
+            "not_told_reason": "It would alert him.",
+            "review_on": dt.date.today() + dt.timedelta(days=7),
+        },
+    )
+    consent.approve_safeguarding(second, decision)
+    referral = services.send_referral(staff, _draft(staff, person, agency))
+    assert services.details_for(partner, referral).visible
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=9), tick=False):
+        assert consent.end_unreviewed_decisions(SYSTEM) == 1
+        assert consent.end_unreviewed_decisions(SYSTEM) == 0
+    assert decision.status is SafeguardingStatus.ENDED
+    assert referral.status is Status.ON_HOLD and referral.basis_lost

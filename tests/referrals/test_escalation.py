@@ -502,12 +502,12 @@ def test_jobs_are_registered_once_and_run_through_the_scheduler(app, world, cloc
 
     runs = db.session.scalars(sa.select(JobRun).order_by(JobRun.id)).all()
     assert [(r.job_id, r.outcome, r.summary) for r in runs if r.job_id.startswith(("referrals", "consent"))] == [
-        ("consent.expire-lapsed", "ok", "0 expired"),
+        ("consent.expire-lapsed", "ok", "0 consents expired, 0 unreviewed decisions ended"),
         ("consent.flag-overdue-emergencies", "ok", "0 overdue"),
         ("consent.remind-expiring", "ok", "1 reminders"),
         ("referrals.chase-overdue", "ok", "1 reminders"),
         ("referrals.chase-overdue", "ok", "0 reminders"),
-        ("consent.expire-lapsed", "ok", "1 expired"),
+        ("consent.expire-lapsed", "ok", "1 consents expired, 0 unreviewed decisions ended"),
     ]
     referral = db.session.get(Referral, referral_id)
     assert referral.status is Status.ON_HOLD
