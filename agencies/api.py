@@ -10,27 +10,17 @@ from flask import Flask
 from flask.views import MethodView
 
 from agencies import queries, schemas, services
-from hub.db import MAX_ID, unit_of_work
+from hub.db import existing_id, unit_of_work
 from hub.extensions import ApiBlueprint, api
-from hub.permissions import NotFound, Scope
-from hub.web.guards import api_scope, current_actor
+from hub.permissions import Scope
+from hub.web.guards import current_actor, documented_scope
 
 blp = ApiBlueprint("agencies_api", __name__, url_prefix="/api/v1", description="The partner directory.")
 
 
 def scoped(scope: Scope) -> Callable[[Any], Any]:
     """Guard a method with a bearer token holding ``scope``, and document it."""
-
-    def decorator(func: Any) -> Any:
-        return api_scope(scope.value)(blp.doc(security=[{"oauth2": [scope.value]}])(func))
-
-    return decorator
-
-
-def _id(value: int) -> int:
-    if value > MAX_ID:
-        raise NotFound("No such resource.")
-    return value
+    return documented_scope(blp, scope.value)
 
 
 @blp.route("/agencies")
@@ -59,7 +49,7 @@ class AgencyResource(MethodView):
     @scoped(Scope.DIRECTORY_READ)
     @blp.response(200, schemas.AgencyOut)
     def get(self, agency_id: int) -> Any:
-        return queries.get_agency(current_actor(), _id(agency_id))
+        return queries.get_agency(current_actor(), existing_id(agency_id))
 
     @scoped(Scope.DIRECTORY_WRITE)
     @blp.arguments(schemas.AgencyPatch)
@@ -67,7 +57,7 @@ class AgencyResource(MethodView):
     def patch(self, data: dict[str, Any], agency_id: int) -> Any:
         """Change an agency. A partner system may change its own agency's public details and key contacts."""
         actor = current_actor()
-        agency = queries.get_agency(actor, _id(agency_id))
+        agency = queries.get_agency(actor, existing_id(agency_id))
         with unit_of_work():
             services.update_agency(actor, agency, data)
         return agency
@@ -80,14 +70,14 @@ class AgencyContacts(MethodView):
     def get(self, agency_id: int) -> Any:
         """The agency's contacts: active ones, and (for the agency itself) those who have left."""
         actor = current_actor()
-        return queries.contacts_of(actor, queries.get_agency(actor, _id(agency_id)))
+        return queries.contacts_of(actor, queries.get_agency(actor, existing_id(agency_id)))
 
     @scoped(Scope.DIRECTORY_WRITE)
     @blp.arguments(schemas.ContactIn)
     @blp.response(201, schemas.ContactOut)
     def post(self, data: dict[str, Any], agency_id: int) -> Any:
         actor = current_actor()
-        agency = queries.get_agency(actor, _id(agency_id))
+        agency = queries.get_agency(actor, existing_id(agency_id))
         with unit_of_work():
             return services.add_contact(actor, agency, data)
 
@@ -97,14 +87,14 @@ class ContactResource(MethodView):
     @scoped(Scope.DIRECTORY_READ)
     @blp.response(200, schemas.ContactOut)
     def get(self, contact_id: int) -> Any:
-        return queries.get_contact(current_actor(), _id(contact_id))
+        return queries.get_contact(current_actor(), existing_id(contact_id))
 
     @scoped(Scope.DIRECTORY_WRITE)
     @blp.arguments(schemas.ContactPatch)
     @blp.response(200, schemas.ContactOut)
     def patch(self, data: dict[str, Any], contact_id: int) -> Any:
         actor = current_actor()
-        contact = queries.get_contact(actor, _id(contact_id))
+        contact = queries.get_contact(actor, existing_id(contact_id))
         with unit_of_work():
             services.update_contact(actor, contact, data)
         return contact
@@ -118,7 +108,7 @@ class ContactLeave(MethodView):
     def post(self, data: dict[str, Any], contact_id: int) -> Any:
         """Record that a contact has left; their open work moves to the successor, else the key contact."""
         actor = current_actor()
-        contact = queries.get_contact(actor, _id(contact_id))
+        contact = queries.get_contact(actor, existing_id(contact_id))
         with unit_of_work():
             services.record_leaver(
                 actor,

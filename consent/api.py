@@ -16,10 +16,10 @@ from flask import Flask
 from flask.views import MethodView
 
 from consent import policies, queries, schemas, services
-from hub.db import MAX_ID, unit_of_work
+from hub.db import existing_id, unit_of_work
 from hub.extensions import ApiBlueprint, api, csrf
 from hub.permissions import NotFound, Scope
-from hub.web.guards import api_scope, current_actor
+from hub.web.guards import current_actor, documented_scope
 
 blp = ApiBlueprint(
     "consent_api",
@@ -46,15 +46,9 @@ def scoped(scope: Scope) -> Callable[[Any], Any]:
     host-organisation system, and document it."""
 
     def decorator(func: Any) -> Any:
-        return api_scope(scope.value)(_host_only(blp.doc(security=[{"oauth2": [scope.value]}])(func)))
+        return documented_scope(blp, scope.value)(_host_only(func))
 
     return decorator
-
-
-def _id(value: int) -> int:
-    if value > MAX_ID:
-        raise NotFound("No such resource.")
-    return value
 
 
 @blp.route("/service-users")
@@ -74,7 +68,7 @@ class ServiceUserResource(MethodView):
     @blp.response(200, schemas.ServiceUserOut)
     def get(self, service_user_id: int) -> Any:
         """One woman we support."""
-        return queries.get_service_user(current_actor(), _id(service_user_id))
+        return queries.get_service_user(current_actor(), existing_id(service_user_id))
 
 
 @blp.route("/service-users/<int:service_user_id>/consents")
@@ -83,7 +77,7 @@ class ServiceUserConsents(MethodView):
     @blp.response(200, schemas.ConsentOut(many=True))
     def get(self, service_user_id: int) -> Any:
         """Her consents: active, withdrawn and expired."""
-        person = queries.get_service_user(current_actor(), _id(service_user_id))
+        person = queries.get_service_user(current_actor(), existing_id(service_user_id))
         return queries.consents_of(person)
 
     @scoped(Scope.CONSENT_WRITE)
@@ -92,7 +86,7 @@ class ServiceUserConsents(MethodView):
     def post(self, data: dict[str, Any], service_user_id: int) -> Any:
         """Record her consent to share named kinds of information with one named agency, for named purposes."""
         actor = current_actor()
-        person = queries.get_service_user(actor, _id(service_user_id))
+        person = queries.get_service_user(actor, existing_id(service_user_id))
         with unit_of_work():
             return services.record_consent(actor, person, data)
 
@@ -105,7 +99,7 @@ class ConsentWithdraw(MethodView):
     def post(self, data: dict[str, Any], consent_id: int) -> Any:
         """Withdraw a consent, at once: the open referrals it covered go on hold (409 if not active)."""
         actor = current_actor()
-        record = queries.get_consent(actor, _id(consent_id))
+        record = queries.get_consent(actor, existing_id(consent_id))
         with unit_of_work():
             return services.withdraw_consent(actor, record, data["reason"])
 
@@ -117,7 +111,7 @@ class ServiceUserDisclosures(MethodView):
     def get(self, service_user_id: int) -> Any:
         """Who was given or shown what about her, when, by whom and on what basis."""
         actor = current_actor()
-        return queries.disclosures_of(actor, queries.get_service_user(actor, _id(service_user_id)))
+        return queries.disclosures_of(actor, queries.get_service_user(actor, existing_id(service_user_id)))
 
 
 def register(app: Flask) -> None:

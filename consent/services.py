@@ -8,7 +8,6 @@ never a name or a detail of her life.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,12 +31,11 @@ from consent.models import (
 from hub import audit
 from hub.auth.models import User
 from hub.db import db, today, utcnow
+from hub.db import new_reference as db_new_reference
 from hub.notifications.services import notify
 from hub.permissions import MANAGERS, Actor, Conflict, Invalid, require
 from hub.settings_access import settings
 from hub.workdays import add_working_days
-
-_REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I
 
 
 def _invalid(field_name: str, message: str) -> Invalid:
@@ -45,11 +43,7 @@ def _invalid(field_name: str, message: str) -> Invalid:
 
 
 def new_reference() -> str:
-    while True:
-        code = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
-        reference = f"SU-{code[:4]}-{code[4:]}"
-        if not db.session.scalar(sa.select(ServiceUser.id).where(ServiceUser.reference == reference)):
-            return reference
+    return db_new_reference("SU", ServiceUser.reference)
 
 
 def _partner_agency(agency_id: int) -> Agency:

@@ -62,6 +62,29 @@ db = SQLAlchemy(model_class=Base)
 MAX_ID = 2_147_483_647  # PostgreSQL integer: larger ids cannot exist
 
 
+def existing_id(value: int) -> int:
+    """An id from a URL that could exist; larger ones are simply not found (never a 500)."""
+    from hub.permissions import NotFound
+
+    if value > MAX_ID:
+        raise NotFound("No such resource.")
+    return value
+
+
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read aloud over the phone
+
+
+def new_reference(prefix: str, column: Any) -> str:
+    """A short random reference such as ``R-7KQM-X3PA``, unique in ``column``."""
+    import secrets
+
+    while True:
+        code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+        reference = f"{prefix}-{code[:4]}-{code[4:]}"
+        if not db.session.scalar(sa.select(column).where(column == reference)):
+            return reference
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 

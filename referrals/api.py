@@ -20,10 +20,10 @@ from flask import Flask, request
 from flask.views import MethodView
 
 from hub import idempotency
-from hub.db import MAX_ID, unit_of_work
+from hub.db import existing_id, unit_of_work
 from hub.extensions import ApiBlueprint, api, csrf
-from hub.permissions import Actor, Conflict, NotFound, Scope
-from hub.web.guards import api_scope, current_actor
+from hub.permissions import Actor, Conflict, Scope
+from hub.web.guards import current_actor, documented_scope
 from referrals import queries, schemas, services
 from referrals.models import Referral
 
@@ -37,17 +37,7 @@ blp = ApiBlueprint(
 
 def scoped(scope: Scope) -> Callable[[Any], Any]:
     """Guard a method with a bearer token holding ``scope``, and document it."""
-
-    def decorator(func: Any) -> Any:
-        return api_scope(scope.value)(blp.doc(security=[{"oauth2": [scope.value]}])(func))
-
-    return decorator
-
-
-def _id(value: int) -> int:
-    if value > MAX_ID:
-        raise NotFound("No such referral.")
-    return value
+    return documented_scope(blp, scope.value)
 
 
 def _view(actor: Actor, referral: Referral) -> dict[str, Any]:
@@ -141,7 +131,7 @@ class ReferralResource(MethodView):
         """One referral; her details only while a basis for sharing is valid (a partner's view is logged)."""
         actor = current_actor()
         with unit_of_work():
-            return _view(actor, queries.get_referral(actor, _id(referral_id)))
+            return _view(actor, queries.get_referral(actor, existing_id(referral_id)))
 
 
 def _fields(obj: Any, schema: type) -> dict[str, Any]:
@@ -157,7 +147,7 @@ class ReferralEvents(MethodView):
         """The referral's history, oldest first. Notes (reasons, outcomes) are null for a
         partner while her details are not available to it."""
         actor = current_actor()
-        referral = queries.get_referral(actor, _id(referral_id))
+        referral = queries.get_referral(actor, existing_id(referral_id))
         events = queries.events_of(referral)
         if services.details_for(actor, referral, log_view=False).visible:
             return events
@@ -173,7 +163,7 @@ class ReferralMessages(MethodView):
         carry details of her life, so a partner reads them only while her details are
         available to it (each read is logged); otherwise ``body`` is null."""
         actor = current_actor()
-        referral = queries.get_referral(actor, _id(referral_id))
+        referral = queries.get_referral(actor, existing_id(referral_id))
         messages = queries.messages_of(referral)
         with unit_of_work():
             visible = services.details_for(actor, referral, log_view=bool(messages)).visible
@@ -190,7 +180,7 @@ class ReferralMessages(MethodView):
         The other side is told there is a message, never what it says.
         """
         actor = current_actor()
-        referral = queries.get_referral(actor, _id(referral_id))
+        referral = queries.get_referral(actor, existing_id(referral_id))
         with unit_of_work():
             return services.post_message(actor, referral, data["body"])
 
@@ -222,7 +212,7 @@ def _action_view(action: str, schema: type, summary: str) -> type[MethodView]:
     def post(self: MethodView, data: dict[str, Any], referral_id: int) -> Any:
         actor = current_actor()
         with unit_of_work():
-            referral = queries.get_referral(actor, _id(referral_id))
+            referral = queries.get_referral(actor, existing_id(referral_id))
             if action == "send":
                 services.send_referral(actor, referral)
             else:

@@ -8,7 +8,6 @@ her name or any detail of her life.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +20,7 @@ from consent.models import ConsentRecord, DisclosureKind, Purpose, SafeguardingD
 from hub import audit
 from hub.auth.models import User
 from hub.db import db, today, utcnow
+from hub.db import new_reference as db_new_reference
 from hub.notifications.services import notify
 from hub.permissions import MANAGERS, Actor, Conflict, Invalid, NotFound, Role, require
 from hub.settings_access import settings
@@ -29,7 +29,6 @@ from referrals import policies
 from referrals.models import Referral, ReferralEvent, ReferralMessage, Urgency
 from referrals.states import SHARED_OPEN, TRANSITIONS, Side, Status
 
-_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 PURPOSE = Purpose.REFERRAL.value
 
 
@@ -38,11 +37,7 @@ def _invalid(field_name: str, message: str) -> Invalid:
 
 
 def new_reference() -> str:
-    while True:
-        code = "".join(secrets.choice(_ALPHABET) for _ in range(8))
-        reference = f"R-{code[:4]}-{code[4:]}"
-        if not db.session.scalar(sa.select(Referral.id).where(Referral.reference == reference)):
-            return reference
+    return db_new_reference("R", Referral.reference)
 
 
 def _event(actor: Actor, referral: Referral, action: str, before: Status | None, note: str = "") -> None:

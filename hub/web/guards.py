@@ -88,6 +88,15 @@ def api_scope(*scopes: str) -> Callable[[F], F]:
     return decorator
 
 
+def documented_scope(blp: Any, scope: str) -> Callable[[F], F]:
+    """:func:`api_scope`, also declared in the OpenAPI document of ``blp``."""
+
+    def decorator(view: F) -> F:
+        return api_scope(scope)(blp.doc(security=[{"oauth2": [scope]}])(view))
+
+    return decorator
+
+
 def current_actor() -> Actor:
     actor: Actor = g.actor
     return actor
