@@ -77,6 +77,14 @@ def _partner_users(agency_id: int, roles: set[Role]) -> list[User]:
     )
 
 
+def reachable(contact: Contact) -> bool:
+    """Whether :func:`tell_contact` can reach this contact at all."""
+    if not contact.is_active:
+        return False
+    user = db.session.get(User, contact.user_id) if contact.user_id else None
+    return user.is_active if user is not None else bool(contact.email)
+
+
 def tell_contact(contact: Contact, **message: Any) -> int:
     """Tell an active contact: through their hub account if they have one, else by email.
     A contact whose hub account is closed is not told (not even at the contact's address)."""
@@ -89,10 +97,12 @@ def tell_contact(contact: Contact, **message: Any) -> int:
 
 
 def tell_recipient(referral: Referral, kind: str, subject: str, body: str, dedupe: str | None = None) -> int:
+    """Tell the contact a referral is addressed to; if there is none, or they
+    cannot be reached (no email, closed account), the agency's partner leads."""
     link = f"/referrals/{referral.id}"
     if referral.recipient_contact_id is not None:
         contact = db.session.get(Contact, referral.recipient_contact_id)
-        if contact is not None and contact.is_active:
+        if contact is not None and reachable(contact):
             return tell_contact(
                 contact,
                 kind=kind,

@@ -85,3 +85,14 @@ def test_staff_offboarding_hands_over_the_referrals_they_sent(client):
     pack = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Open referrals they sent" in pack and referral.reference in pack
     assert db.session.get(Referral, referral.id).sender_user_id == taker.id
+
+
+def test_an_unreachable_recipient_falls_back_to_the_partner_leads():
+    staff = make_user(Role.PRACTITIONER)
+    agency = make_agency(AgencyKind.HOUSING)
+    no_email = make_contact(agency, name="Nell Noemail", email="")
+    lead = make_user(Role.PARTNER_LEAD, agency=agency)
+    referral = _sent(staff, agency, no_email)
+    assert referral.recipient_contact_id == no_email.id
+    told = db.session.scalars(sa.select(Notification).where(Notification.kind == "referral.received")).all()
+    assert [n.user_id for n in told] == [lead.id]
