@@ -57,9 +57,9 @@ def _enum(enum_cls: type, **kw: Any) -> fields.Enum:
     return fields.Enum(enum_cls, by_value=True, **kw)
 
 
-def _required(message: str) -> dict[str, Any]:
+def required(message: str) -> dict[str, Any]:
     """A required field whose error says what to do (GOV.UK style), not "Missing data for required field"."""
-    return {"required": True, "error_messages": {"required": message}}
+    return {"required": True, "error_messages": {"required": message, "null": message}}
 
 
 class AgencyPatch(ma.Schema):
@@ -94,8 +94,8 @@ class AgencyPatch(ma.Schema):
 class AgencyIn(AgencyPatch):
     """A new agency. ``slug`` is derived from the name when not given."""
 
-    name = fields.String(validate=validate.Length(min=2, max=SHORT), **_required("Enter the agency's name"))
-    kind = _enum(AgencyKind, **_required("Choose the kind of agency"))
+    name = fields.String(validate=validate.Length(min=2, max=SHORT), **required("Enter the agency's name"))
+    kind = _enum(AgencyKind, **required("Choose the kind of agency"))
     slug = fields.String(
         validate=[
             validate.Length(min=2, max=64),
@@ -139,7 +139,7 @@ class ContactPatch(ma.Schema):
 
 
 class ContactIn(ContactPatch):
-    name = fields.String(validate=validate.Length(min=2, max=120), **_required("Enter their full name"))
+    name = fields.String(validate=validate.Length(min=2, max=120), **required("Enter their full name"))
 
 
 class ContactOut(ma.Schema):
@@ -157,15 +157,15 @@ class ContactOut(ma.Schema):
 
 
 class LeaveIn(ma.Schema):
-    left_on = FlexibleDate(**_required("Enter the date they left"))
+    left_on = FlexibleDate(**required("Enter the date they left"))
     successor_id = fields.Integer(allow_none=True, strict=True, validate=ID_RANGE)
     handover_note = _text(LONG)
 
 
 class InteractionIn(ma.Schema):
-    kind = _enum(InteractionKind, **_required("Choose what kind of entry it is"))
-    occurred_on = FlexibleDate(**_required("Enter the date"))
-    summary = fields.String(validate=validate.Length(min=2, max=LONG), **_required("Enter a summary"))
+    kind = _enum(InteractionKind, **required("Choose what kind of entry it is"))
+    occurred_on = FlexibleDate(**required("Enter the date"))
+    summary = fields.String(validate=validate.Length(min=2, max=LONG), **required("Enter a summary"))
     contact_id = fields.Integer(allow_none=True, strict=True, validate=ID_RANGE)
 
 

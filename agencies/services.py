@@ -37,16 +37,12 @@ def _slugify(name: str) -> str:
     return candidate
 
 
-def _invalid(field: str, message: str) -> Invalid:
-    return Invalid(message, errors={field: [message]})
-
-
 def _check_contact_ref(agency: Agency, field: str, contact_id: int | None, exclude: int | None = None) -> None:
     if contact_id is None:
         return
     contact = db.session.get(Contact, contact_id)
     if contact is None or contact.agency_id != agency.id or not contact.is_active or contact.id == exclude:
-        raise _invalid(field, "Choose an active contact at this agency")
+        raise Invalid.on_field(field, "Choose an active contact at this agency")
 
 
 def _check_staff_ref(field: str, user_id: int | None) -> None:
@@ -54,7 +50,7 @@ def _check_staff_ref(field: str, user_id: int | None) -> None:
         return
     user = db.session.get(User, user_id)
     if user is None or not user.is_staff or not user.is_active:
-        raise _invalid(field, "Choose a current member of staff")
+        raise Invalid.on_field(field, "Choose a current member of staff")
 
 
 def _changed(obj: Any, changes: dict[str, Any]) -> list[str]:
@@ -76,14 +72,14 @@ def create_agency(actor: Actor, data: dict[str, Any]) -> Agency:
     data = dict(data)
     slug = data.pop("slug", None)
     if slug is not None and get_agency_by_slug(slug) is not None:
-        raise _invalid("slug", "An agency with this slug already exists")
+        raise Invalid.on_field("slug", "An agency with this slug already exists")
     if data.get("kind") is AgencyKind.HOST and db.session.scalar(
         sa.select(Agency.id).where(Agency.kind == AgencyKind.HOST)
     ):
-        raise _invalid("kind", "There is already a host organisation")
+        raise Invalid.on_field("kind", "There is already a host organisation")
     for ref in ("key_contact_id", "deputy_contact_id"):
         if data.get(ref) is not None:
-            raise _invalid(ref, "Add the agency's contacts first, then choose its key contact")
+            raise Invalid.on_field(ref, "Add the agency's contacts first, then choose its key contact")
     _check_staff_ref("relationship_owner_id", data.get("relationship_owner_id"))
     agency = Agency(slug=slug or _slugify(data["name"]))
     _changed(agency, dict(data.items()))
@@ -96,15 +92,15 @@ def create_agency(actor: Actor, data: dict[str, Any]) -> Agency:
 def update_agency(actor: Actor, agency: Agency, changes: dict[str, Any]) -> list[str]:
     policies.require_fields(policies.editable_agency_fields(actor, agency), set(changes))
     if changes.get("kind") is AgencyKind.HOST and not agency.is_host:
-        raise _invalid("kind", "There is already a host organisation")
+        raise Invalid.on_field("kind", "There is already a host organisation")
     if agency.is_host and "kind" in changes and changes["kind"] is not AgencyKind.HOST:
-        raise _invalid("kind", "The host organisation's kind cannot change")
+        raise Invalid.on_field("kind", "The host organisation's kind cannot change")
     _check_contact_ref(agency, "key_contact_id", changes.get("key_contact_id"))
     _check_contact_ref(agency, "deputy_contact_id", changes.get("deputy_contact_id"))
     key = changes.get("key_contact_id", agency.key_contact_id)
     deputy = changes.get("deputy_contact_id", agency.deputy_contact_id)
     if key is not None and key == deputy:
-        raise _invalid("deputy_contact_id", "The deputy must be someone other than the key contact")
+        raise Invalid.on_field("deputy_contact_id", "The deputy must be someone other than the key contact")
     _check_staff_ref("relationship_owner_id", changes.get("relationship_owner_id"))
     changed = _changed(agency, changes)
     if {"key_contact_id", "deputy_contact_id"} & set(changed):
@@ -165,7 +161,7 @@ def record_leaver(
     if not contact.is_active:
         raise Conflict("This contact has already left.")
     if left_on > today() + dt.timedelta(days=366):
-        raise _invalid("left_on", "The leaving date is too far ahead")
+        raise Invalid.on_field("left_on", "The leaving date is too far ahead")
     agency = db.session.get(Agency, contact.agency_id)
     assert agency is not None
     _check_contact_ref(agency, "successor_id", successor_id, exclude=contact.id)
@@ -223,9 +219,9 @@ def log_interaction(actor: Actor, agency: Agency, data: dict[str, Any]) -> Inter
     if data.get("contact_id") is not None:
         contact = db.session.get(Contact, data["contact_id"])
         if contact is None or contact.agency_id != agency.id:
-            raise _invalid("contact_id", "Choose a contact at this agency")
+            raise Invalid.on_field("contact_id", "Choose a contact at this agency")
     if data["occurred_on"] > today():
-        raise _invalid("occurred_on", "The date must be today or in the past")
+        raise Invalid.on_field("occurred_on", "The date must be today or in the past")
     entry = Interaction(
         agency_id=agency.id,
         contact_id=contact.id if contact else None,
@@ -262,9 +258,9 @@ def offboard_staff(
     for key in relationships.assignment_keys():
         owner_id = assignments.get(key) or default_user_id
         if owner_id is None:
-            raise _invalid(key.replace(":", "-"), "Choose who takes this over")
+            raise Invalid.on_field(key.replace(":", "-"), "Choose who takes this over")
         if owner_id == leaver.id:
-            raise _invalid(key.replace(":", "-"), "Choose someone other than the person leaving")
+            raise Invalid.on_field(key.replace(":", "-"), "Choose someone other than the person leaving")
         _check_staff_ref(key.replace(":", "-"), owner_id)
         final[key] = owner_id
     for agency in relationships.agencies:

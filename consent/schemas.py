@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from agencies.schemas import ID_RANGE, FlexibleDate, StrictBool
+from agencies.schemas import ID_RANGE, FlexibleDate, StrictBool, required
 from consent.models import (
     Art6Basis,
     Art9Condition,
@@ -23,21 +21,17 @@ from consent.models import (
 LONG = 5000
 
 
-def _required(message: str) -> dict[str, Any]:
-    return {"required": True, "error_messages": {"required": message, "null": message}}
-
-
 def _choices(enum_cls: type, message: str) -> fields.List:
     return fields.List(
         fields.Enum(enum_cls, by_value=True),
         validate=validate.Length(min=1, max=len(enum_cls), error=message),
-        **_required(message),
+        **required(message),
     )
 
 
 class ServiceUserIn(ma.Schema):
-    given_name = fields.String(validate=validate.Length(min=1, max=80), **_required("Enter her first name"))
-    family_name = fields.String(validate=validate.Length(min=1, max=80), **_required("Enter her last name"))
+    given_name = fields.String(validate=validate.Length(min=1, max=80), **required("Enter her first name"))
+    family_name = fields.String(validate=validate.Length(min=1, max=80), **required("Enter her last name"))
     date_of_birth = FlexibleDate(allow_none=True)
     key_worker_id = fields.Integer(allow_none=True, strict=True, validate=ID_RANGE)
 
@@ -53,11 +47,11 @@ class ServiceUserOut(ma.Schema):
 
 
 class ConsentIn(ma.Schema):
-    agency_id = fields.Integer(strict=True, validate=ID_RANGE, **_required("Choose the agency"))
+    agency_id = fields.Integer(strict=True, validate=ID_RANGE, **required("Choose the agency"))
     purposes = _choices(Purpose, "Choose at least one purpose")
     data_categories = _choices(DataCategory, "Choose at least one kind of information")
-    method = fields.Enum(ConsentMethod, by_value=True, **_required("Say how she gave consent"))
-    given_on = FlexibleDate(**_required("Enter the date she gave consent"))
+    method = fields.Enum(ConsentMethod, by_value=True, **required("Say how she gave consent"))
+    given_on = FlexibleDate(**required("Enter the date she gave consent"))
     expires_on = FlexibleDate(allow_none=True)
     evidence_note = fields.String(validate=validate.Length(max=LONG))
 
@@ -78,22 +72,22 @@ class ConsentOut(ma.Schema):
 
 
 class WithdrawIn(ma.Schema):
-    reason = fields.String(validate=validate.Length(min=1, max=LONG), **_required("Say why, or what she said"))
+    reason = fields.String(validate=validate.Length(min=1, max=LONG), **required("Say why, or what she said"))
 
 
 class SafeguardingIn(ma.Schema):
-    agency_id = fields.Integer(strict=True, validate=ID_RANGE, **_required("Choose the agency"))
+    agency_id = fields.Integer(strict=True, validate=ID_RANGE, **required("Choose the agency"))
     purposes = _choices(Purpose, "Choose at least one purpose")
     data_categories = _choices(DataCategory, "Choose at least one kind of information")
-    art6_basis = fields.Enum(Art6Basis, by_value=True, **_required("Choose the UK GDPR Article 6 basis"))
-    art9_condition = fields.Enum(Art9Condition, by_value=True, **_required("Choose the Article 9 condition"))
-    para18_reason = fields.Enum(Para18Reason, by_value=True, **_required("Choose why consent is not the basis"))
+    art6_basis = fields.Enum(Art6Basis, by_value=True, **required("Choose the UK GDPR Article 6 basis"))
+    art9_condition = fields.Enum(Art9Condition, by_value=True, **required("Choose the Article 9 condition"))
+    para18_reason = fields.Enum(Para18Reason, by_value=True, **required("Choose why consent is not the basis"))
     justification = fields.String(
-        validate=validate.Length(min=20, max=LONG), **_required("Explain the risk and why sharing is necessary")
+        validate=validate.Length(min=20, max=LONG), **required("Explain the risk and why sharing is necessary")
     )
-    she_was_told = StrictBool(**_required("Say whether she was told"))
+    she_was_told = StrictBool(**required("Say whether she was told"))
     not_told_reason = fields.String(validate=validate.Length(max=LONG))
-    review_on = FlexibleDate(**_required("Enter a review date"))
+    review_on = FlexibleDate(**required("Enter a review date"))
     emergency = StrictBool(load_default=False)
 
 

@@ -30,16 +30,13 @@ from consent.models import (
 )
 from hub import audit
 from hub.auth.models import User
-from hub.db import db, today, utcnow
+from hub.auth.services import active_managers
+from hub.db import db, london_date, today, utcnow
 from hub.db import new_reference as db_new_reference
 from hub.notifications.services import notify
-from hub.permissions import MANAGERS, Actor, Conflict, Invalid, require
+from hub.permissions import Actor, Conflict, Invalid, require
 from hub.settings_access import settings
 from hub.workdays import add_working_days
-
-
-def _invalid(field_name: str, message: str) -> Invalid:
-    return Invalid(message, errors={field_name: [message]})
 
 
 def new_reference() -> str:
@@ -49,7 +46,7 @@ def new_reference() -> str:
 def _partner_agency(agency_id: int) -> Agency:
     agency = db.session.get(Agency, agency_id)
     if agency is None or agency.kind is AgencyKind.HOST:
-        raise _invalid("agency_id", "Choose a partner agency")
+        raise Invalid.on_field("agency_id", "Choose a partner agency")
     return agency
 
 
@@ -58,7 +55,7 @@ def _active_staff(user_id: int | None, field_name: str) -> User | None:
         return None
     user = db.session.get(User, user_id)
     if user is None or not user.is_staff or not user.is_active:
-        raise _invalid(field_name, "Choose a current member of staff")
+        raise Invalid.on_field(field_name, "Choose a current member of staff")
     return user
 
 
@@ -68,7 +65,7 @@ def _active_staff(user_id: int | None, field_name: str) -> User | None:
 def create_service_user(actor: Actor, data: dict[str, Any]) -> ServiceUser:
     require(policies.can_create_service_user(actor), "Only our own staff record the women we support.")
     if data.get("date_of_birth") and data["date_of_birth"] > today():
-        raise _invalid("date_of_birth", "Date of birth must be in the past")
+        raise Invalid.on_field("date_of_birth", "Date of birth must be in the past")
     key_worker = _active_staff(data.get("key_worker_id"), "key_worker_id")
     if key_worker is None and actor.actor_kind == "user":
         key_worker = db.session.get(User, actor.actor_id)
@@ -93,12 +90,12 @@ def record_consent(actor: Actor, person: ServiceUser, data: dict[str, Any]) -> C
     agency = _partner_agency(data["agency_id"])
     given_on = data["given_on"]
     if given_on > today():
-        raise _invalid("given_on", "The date she gave consent must be today or earlier")
+        raise Invalid.on_field("given_on", "The date she gave consent must be today or earlier")
     expires_on = data.get("expires_on") or given_on + relativedelta(months=settings().consent_default_months)
     if expires_on <= given_on:
-        raise _invalid("expires_on", "Consent must last beyond the day it was given")
+        raise Invalid.on_field("expires_on", "Consent must last beyond the day it was given")
     if expires_on > given_on + relativedelta(years=3):
-        raise _invalid("expires_on", "Consent can last three years at most: ask her again then")
+        raise Invalid.on_field("expires_on", "Consent can last three years at most: ask her again then")
     record = ConsentRecord(
         service_user_id=person.id,
         agency_id=agency.id,
@@ -188,7 +185,7 @@ def remind_expiring_consents() -> int:
     ).all()
     for record in due:
         person = record.service_user
-        recipients = [person.key_worker] if person.key_worker and person.key_worker.is_active else _managers()
+        recipients = [person.key_worker] if person.key_worker and person.key_worker.is_active else active_managers()
         for user in recipients:
             notify(
                 user=user,
@@ -206,10 +203,6 @@ def remind_expiring_consents() -> int:
     return len(due)
 
 
-def _managers() -> list[User]:
-    return list(db.session.scalars(sa.select(User).where(User.role.in_(list(MANAGERS)), User.disabled_at.is_(None))))
-
-
 # Safeguarding --------------------------------------------------------------
 
 
@@ -219,9 +212,9 @@ def decide_safeguarding(actor: Actor, person: ServiceUser, data: dict[str, Any])
     require(policies.can_decide_safeguarding(actor), "Only a manager can decide to share without consent.")
     agency = _partner_agency(data["agency_id"])
     if not data["she_was_told"] and not data.get("not_told_reason"):
-        raise _invalid("not_told_reason", "Say why she was not told")
+        raise Invalid.on_field("not_told_reason", "Say why she was not told")
     if data["review_on"] <= today():
-        raise _invalid("review_on", "The review date must be in the future")
+        raise Invalid.on_field("review_on", "The review date must be in the future")
     emergency = bool(data.get("emergency"))
     decision = SafeguardingDecision(
         service_user_id=person.id,
@@ -251,7 +244,7 @@ def decide_safeguarding(actor: Actor, person: ServiceUser, data: dict[str, Any])
         emergency=emergency,
         data_categories=decision.data_categories,
     )
-    for manager in _managers():
+    for manager in active_managers():
         if manager.id != actor.actor_id:
             notify(
                 user=manager,
@@ -323,7 +316,7 @@ def flag_overdue_emergencies() -> int:
         )
     ).all()
     for decision in overdue:
-        for manager in _managers():
+        for manager in active_managers():
             notify(
                 user=manager,
                 kind="safeguarding.approval_overdue",
@@ -383,7 +376,7 @@ def sharing_basis(
 ) -> Basis | Missing:
     """The basis that covers sharing these categories with this agency for this purpose now (or at ``at``)."""
     moment = at or utcnow()
-    on = today() if at is None else _london_date(at)
+    on = today() if at is None else london_date(at)
     purpose = str(purpose)
     consents = db.session.scalars(
         sa.select(ConsentRecord)
@@ -409,12 +402,6 @@ def sharing_basis(
     return Missing(
         agency=not valid, purpose=bool(valid) and not for_purpose, data_categories=sorted(categories - covered)
     )
-
-
-def _london_date(moment: dt.datetime) -> dt.date:
-    from zoneinfo import ZoneInfo
-
-    return moment.astimezone(ZoneInfo("Europe/London")).date()
 
 
 def record_disclosure(

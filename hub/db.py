@@ -89,11 +89,16 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def today() -> dt.date:
-    """Today's date in the hub's home time zone (Europe/London)."""
+def london_date(moment: dt.datetime) -> dt.date:
+    """The date of a moment in the hub's home time zone (Europe/London)."""
     from zoneinfo import ZoneInfo
 
-    return utcnow().astimezone(ZoneInfo("Europe/London")).date()
+    return moment.astimezone(ZoneInfo("Europe/London")).date()
+
+
+def today() -> dt.date:
+    """Today's date in the hub's home time zone (Europe/London)."""
+    return london_date(utcnow())
 
 
 class TimestampMixin:

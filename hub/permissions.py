@@ -158,6 +158,11 @@ class Invalid(HubError):
         super().__init__(detail or "Check the highlighted fields.", **extra)
         self.errors = errors or {}
 
+    @classmethod
+    def on_field(cls, field: str, message: str) -> Invalid:
+        """A refusal about one field, shown next to it in forms and in ``errors`` in the API."""
+        return cls(message, errors={field: [message]})
+
 
 def require(allowed: bool, detail: str = "You are not allowed to do this.") -> None:
     if not allowed:

@@ -11,8 +11,6 @@ from functools import lru_cache
 
 import holidays
 
-from hub.db import today
-
 
 @lru_cache(maxsize=64)
 def _bank_holidays(year: int) -> frozenset[dt.date]:
@@ -50,7 +48,3 @@ def working_days_between(start: dt.date, end: dt.date) -> int:
         day += dt.timedelta(days=1)
         count += is_working_day(day)
     return count
-
-
-def london_today() -> dt.date:
-    return today()

@@ -21,6 +21,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from agencies.models import Agency, Contact
+from hub.auth.services import active_managers
 from hub.db import db, today
 from hub.notifications.services import notify
 from hub.workdays import working_days_between
@@ -80,7 +81,7 @@ def _send_stage(referral: Referral, deadline: str, due_on: dt.date, stage: int) 
                 )
         return told
     told = 0
-    for manager in services.managers():
+    for manager in active_managers():
         told += bool(
             notify(
                 user=manager,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -77,16 +76,6 @@ class ReferralEvent(db.Model):
     actor_agency_id: Mapped[int | None]
     note: Mapped[str] = mapped_column(sa.Text, default="")
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "action": self.action,
-            "from_status": self.from_status,
-            "to_status": self.to_status,
-            "actor_kind": self.actor_kind,
-            "at": self.at,
-        }
 
 
 class ReferralMessage(db.Model):

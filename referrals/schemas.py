@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from agencies.schemas import ID_RANGE
+from agencies.schemas import ID_RANGE, required
 from consent.models import DataCategory
 from referrals.models import Urgency
 from referrals.states import Status
@@ -15,20 +15,16 @@ from referrals.states import Status
 LONG = 5000
 
 
-def _required(message: str) -> dict[str, Any]:
-    return {"required": True, "error_messages": {"required": message, "null": message}}
-
-
 class ReferralIn(ma.Schema):
-    service_user_id = fields.Integer(strict=True, validate=ID_RANGE, **_required("Choose the woman referred"))
-    agency_id = fields.Integer(strict=True, validate=ID_RANGE, **_required("Choose the agency"))
+    service_user_id = fields.Integer(strict=True, validate=ID_RANGE, **required("Choose the woman referred"))
+    agency_id = fields.Integer(strict=True, validate=ID_RANGE, **required("Choose the agency"))
     contact_id = fields.Integer(allow_none=True, strict=True, validate=ID_RANGE)
     data_categories = fields.List(
         fields.Enum(DataCategory, by_value=True),
         validate=validate.Length(min=1, max=len(DataCategory), error="Choose what to share"),
-        **_required("Choose what to share"),
+        **required("Choose what to share"),
     )
-    reason = fields.String(validate=validate.Length(min=5, max=LONG), **_required("Say what you are asking for"))
+    reason = fields.String(validate=validate.Length(min=5, max=LONG), **required("Say what you are asking for"))
     urgency = fields.Enum(Urgency, by_value=True, load_default=Urgency.ROUTINE)
 
     @ma.post_load
@@ -54,7 +50,7 @@ class EmptyIn(ma.Schema):
 
 
 class MessageIn(ma.Schema):
-    body = fields.String(validate=validate.Length(min=1, max=LONG), **_required("Write a message"))
+    body = fields.String(validate=validate.Length(min=1, max=LONG), **required("Write a message"))
 
 
 class ReferralPersonOut(ma.Schema):

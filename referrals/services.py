@@ -22,7 +22,7 @@ from hub.auth.models import User
 from hub.db import db, today, utcnow
 from hub.db import new_reference as db_new_reference
 from hub.notifications.services import notify
-from hub.permissions import MANAGERS, Actor, Conflict, Invalid, NotFound, Role, require
+from hub.permissions import Actor, Conflict, Invalid, NotFound, Role, require
 from hub.settings_access import settings
 from hub.workdays import add_working_days
 from referrals import policies
@@ -30,10 +30,6 @@ from referrals.models import Referral, ReferralEvent, ReferralMessage, Urgency
 from referrals.states import SHARED_OPEN, TRANSITIONS, Side, Status
 
 PURPOSE = Purpose.REFERRAL.value
-
-
-def _invalid(field_name: str, message: str) -> Invalid:
-    return Invalid(message, errors={field_name: [message]})
 
 
 def new_reference() -> str:
@@ -143,10 +139,6 @@ def deadline_note(referral: Referral) -> str:
     return ""
 
 
-def managers() -> list[User]:
-    return list(db.session.scalars(sa.select(User).where(User.role.in_(list(MANAGERS)), User.disabled_at.is_(None))))
-
-
 # Deadlines ------------------------------------------------------------------
 
 
@@ -168,15 +160,15 @@ def create_referral(actor: Actor, data: dict[str, Any]) -> Referral:
     require(policies.can_create_referral(actor), "Only our own staff make referrals.")
     person = db.session.get(ServiceUser, data["service_user_id"])
     if person is None:
-        raise _invalid("service_user_id", "No such service user")
+        raise Invalid.on_field("service_user_id", "No such service user")
     agency = db.session.get(Agency, data["agency_id"])
     if agency is None or agency.kind is AgencyKind.HOST:
-        raise _invalid("agency_id", "Choose a partner agency")
+        raise Invalid.on_field("agency_id", "Choose a partner agency")
     contact = None
     if data.get("contact_id") is not None:
         contact = db.session.get(Contact, data["contact_id"])
         if contact is None or contact.agency_id != agency.id:
-            raise _invalid("contact_id", "Choose a contact at this agency")
+            raise Invalid.on_field("contact_id", "Choose a contact at this agency")
     referral = Referral(
         reference=new_reference(),
         service_user_id=person.id,
@@ -288,7 +280,7 @@ def act_on_referral(actor: Actor, referral: Referral, action: str, reason: str =
         else "Only our own staff can do this.",
     )
     if transition.needs_reason and not reason.strip():
-        raise _invalid("reason", "Give a reason")
+        raise Invalid.on_field("reason", "Give a reason")
     before = referral.status
     if before not in transition.sources:
         raise Conflict(
@@ -356,7 +348,7 @@ def post_message(actor: Actor, referral: Referral, body: str) -> ReferralMessage
     require(policies.can_message(actor, referral), "You cannot message about this referral.")
     body = body.strip()
     if not body:
-        raise _invalid("body", "Write a message")
+        raise Invalid.on_field("body", "Write a message")
     author = db.session.get(User, actor.actor_id) if actor.actor_kind == "user" else None
     message = ReferralMessage(
         referral_id=referral.id,

@@ -23,7 +23,7 @@ from hub import audit
 from hub.auth import passwords, totp
 from hub.auth.models import AuthSession, LoginAttempt, User
 from hub.db import db, utcnow
-from hub.permissions import Actor, Invalid, Role
+from hub.permissions import MANAGERS, Actor, Invalid, Role
 from hub.settings_access import settings
 
 
@@ -217,6 +217,11 @@ def create_user(
     db.session.flush()
     audit.record(actor, "user.created", user, role=role.value, agency_id=agency_id)
     return user, password
+
+
+def active_managers() -> list[User]:
+    """The host organisation's managers and administrators whose accounts are open."""
+    return list(db.session.scalars(sa.select(User).where(User.role.in_(list(MANAGERS)), User.disabled_at.is_(None))))
 
 
 def disable_user(actor: Actor, user: User, reason: str = "disabled") -> None:
