@@ -7,7 +7,6 @@ accident. The same ``In`` schemas read the HTML forms.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
@@ -15,38 +14,9 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from agencies.models import AgencyKind, Channel, ContactStatus, InteractionKind
-from hub.db import MAX_ID
+from hub.web.fields import ID_RANGE, LONG, MEDIUM, SHORT, FlexibleDate, StrictBool, required
 
-SHORT, MEDIUM, LONG = 160, 400, 5000
-ID_RANGE = validate.Range(min=1, max=MAX_ID)
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-
-
-class StrictBool(fields.Boolean):
-    """JSON true or false only: not "yes", "true" or 1 (``1 in {True}`` is true
-    in Python, so the ``truthy`` sets cannot say this). HTML forms send
-    "yes"/"no", which :func:`hub.web.forms.load_form` turns into booleans first."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
-        if not isinstance(value, bool):
-            raise self.make_error("invalid", input=value)
-        return value
-
-
-class FlexibleDate(fields.Date):
-    """YYYY-MM-DD (the API), or D/M/YYYY as people type it in forms."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dt.date:
-        if isinstance(value, str) and "/" in value:
-            try:
-                day, month, year = (int(p) for p in value.split("/"))
-                return dt.date(year, month, day)
-            except (ValueError, OverflowError) as exc:  # OverflowError: a year or day too big for C
-                raise ma.ValidationError("Enter a real date, for example 27/3/2026") from exc
-        try:
-            return super()._deserialize(value, attr, data, **kwargs)
-        except ma.ValidationError as exc:
-            raise ma.ValidationError("Enter a real date, for example 27/3/2026") from exc
 
 
 def _text(max_len: int, **kw: Any) -> fields.String:
@@ -55,11 +25,6 @@ def _text(max_len: int, **kw: Any) -> fields.String:
 
 def _enum(enum_cls: type, **kw: Any) -> fields.Enum:
     return fields.Enum(enum_cls, by_value=True, **kw)
-
-
-def required(message: str) -> dict[str, Any]:
-    """A required field whose error says what to do (GOV.UK style), not "Missing data for required field"."""
-    return {"required": True, "error_messages": {"required": message, "null": message}}
 
 
 class AgencyPatch(ma.Schema):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from agencies.schemas import ID_RANGE, FlexibleDate, StrictBool, required
 from consent.models import (
     Art6Basis,
     Art9Condition,
@@ -17,8 +16,7 @@ from consent.models import (
     Purpose,
     SafeguardingStatus,
 )
-
-LONG = 5000
+from hub.web.fields import ID_RANGE, LONG, FlexibleDate, StrictBool, required
 
 
 def _choices(enum_cls: type, message: str) -> fields.List:

@@ -7,12 +7,10 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from agencies.schemas import ID_RANGE, required
 from consent.models import DataCategory
+from hub.web.fields import ID_RANGE, LONG, required
 from referrals.models import Urgency
 from referrals.states import Status
-
-LONG = 5000
 
 
 class ReferralIn(ma.Schema):
