@@ -1,11 +1,14 @@
 """The rules that keep the hub's shape: every route has a guard, one
-migration head that matches the models, and the import-linter contracts."""
+migration head that matches the models, and the import-linter contracts,
+which list every top-level package of the repository."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import flask_migrate
 import flask_smorest
@@ -23,6 +26,7 @@ from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 IGNORED_METHODS = {"HEAD", "OPTIONS"}  # HEAD is answered by GET's guard; OPTIONS by Flask itself
+NOT_LAYERED = {"tests", "migrations", "bench", "frontend", "deploy"}  # directories that are not app code
 
 
 # Every route declares who may call it ------------------------------------------
@@ -150,3 +154,71 @@ def test_import_contracts_hold() -> None:
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "0 broken" in output, output
+
+
+def _importlinter_config() -> dict[str, Any]:
+    with (ROOT / "pyproject.toml").open("rb") as f:
+        config: dict[str, Any] = tomllib.load(f)["tool"]["importlinter"]
+    return config
+
+
+def _top_level_packages(root: Path) -> set[str]:
+    return {init.parent.name for init in root.glob("*/__init__.py")} - NOT_LAYERED
+
+
+def _layers_contract(config: dict[str, Any]) -> dict[str, Any]:
+    layered = [c for c in config["contracts"] if c["type"] == "layers" and not c.get("containers")]
+    assert len(layered) == 1, "expected one layers contract over the top-level packages"
+    return layered[0]
+
+
+def _layered_packages(contract: dict[str, Any]) -> set[str]:
+    """The package names of every layer: "a | b" (independent) and "a : b" both list siblings;
+    "(a)" marks an optional layer."""
+    names: set[str] = set()
+    for layer in contract["layers"]:
+        for name in layer.replace(":", "|").split("|"):
+            names.add(name.strip().strip("()"))
+    return names
+
+
+def _unlisted(config: dict[str, Any], packages: set[str]) -> list[str]:
+    layered = _layered_packages(_layers_contract(config))
+    problems = [f"{name}: not in [tool.importlinter] root_packages" for name in packages - set(config["root_packages"])]
+    problems += [f"{name}: not in the layers contract" for name in packages - layered]
+    return sorted(problems)
+
+
+def test_every_top_level_package_is_in_the_import_contracts() -> None:
+    """A package import-linter does not know about is checked by nothing (review §1.6)."""
+    packages = _top_level_packages(ROOT)
+    assert {"hub", "agencies", "consent", "referrals"} <= packages  # the walk sees the repository
+    problems = _unlisted(_importlinter_config(), packages)
+    assert not problems, "add each to pyproject.toml (see ARCHITECTURE.md for its layer):\n  " + "\n  ".join(problems)
+
+
+def test_the_package_check_catches_a_package_left_out(tmp_path: Path) -> None:
+    (tmp_path / "newpackage").mkdir()
+    (tmp_path / "newpackage" / "__init__.py").touch()
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "__init__.py").touch()
+    packages = _top_level_packages(tmp_path)
+    assert packages == {"newpackage"}
+    assert _unlisted(_importlinter_config(), packages) == [
+        "newpackage: not in [tool.importlinter] root_packages",
+        "newpackage: not in the layers contract",
+    ]
+
+
+def test_the_rota_never_imports_consent_or_referrals() -> None:
+    """ARCHITECTURE.md: the rota holds no data about women. Layers alone would let it import consent."""
+    forbidding = [
+        c
+        for c in _importlinter_config()["contracts"]
+        if c["type"] == "forbidden"
+        and "rota" in c["source_modules"]
+        and {"consent", "referrals"} <= set(c["forbidden_modules"])
+        and str(c.get("allow_indirect_imports", False)).lower() != "true"
+        and not c.get("ignore_imports")
+    ]
+    assert forbidding, "no forbidden contract keeps rota from importing consent and referrals"
