@@ -25,6 +25,7 @@ from hub.db import db, unit_of_work
 from hub.oauth.models import OAuthClient, secret_hash
 from hub.oauth.server import new_client_credentials
 from hub.permissions import ALL_SCOPES, HOST_ROLES, SYSTEM, HubError, Invalid, Role
+from hub.web.fields import NOT_ONE_LINE, SingleLine
 
 agencies_cli = AppGroup("agencies", help="The partner directory.")
 
@@ -76,6 +77,8 @@ def create_user(email: str, agency_slug: str, role: str, name: str | None) -> No
     set_origin(Origin("cli"))
     try:
         ma.validate.Email(error="--email: enter a real email address, like name@example.org")(email.strip())
+        if name is not None:
+            SingleLine(error=f"--name: {NOT_ONE_LINE}")(name)
     except ma.ValidationError as exc:
         _fail(" ".join(exc.messages))
     agency = _agency(agency_slug)

@@ -14,7 +14,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from agencies.models import AgencyKind, Channel, ContactStatus, InteractionKind
-from hub.web.fields import ID_RANGE, LONG, MEDIUM, SHORT, FlexibleDate, StrictBool, required
+from hub.web.fields import ID_RANGE, LONG, MEDIUM, SHORT, FlexibleDate, SingleLineText, StrictBool, required
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -30,12 +30,12 @@ def _enum(enum_cls: type, **kw: Any) -> fields.Enum:
 class AgencyPatch(ma.Schema):
     """Fields that may change on an agency (all optional)."""
 
-    name = fields.String(validate=validate.Length(min=2, max=SHORT))
+    name = SingleLineText(validate=validate.Length(min=2, max=SHORT))
     kind = _enum(AgencyKind)
     services = _text(LONG)
     how_to_refer = _text(LONG)
     address = _text(MEDIUM)
-    phone = _text(40)
+    phone = SingleLineText(validate=validate.Length(max=40))
     email = fields.Email(validate=validate.Length(max=254), allow_none=True)
     website = fields.Url(validate=validate.Length(max=MEDIUM), allow_none=True, schemes={"http", "https"})
     has_agreement = StrictBool()
@@ -59,7 +59,7 @@ class AgencyPatch(ma.Schema):
 class AgencyIn(AgencyPatch):
     """A new agency. ``slug`` is derived from the name when not given."""
 
-    name = fields.String(validate=validate.Length(min=2, max=SHORT), **required("Enter the agency's name"))
+    name = SingleLineText(validate=validate.Length(min=2, max=SHORT), **required("Enter the agency's name"))
     kind = _enum(AgencyKind, **required("Choose the kind of agency"))
     slug = fields.String(
         validate=[
@@ -91,10 +91,10 @@ class AgencyOut(ma.Schema):
 
 
 class ContactPatch(ma.Schema):
-    name = fields.String(validate=validate.Length(min=2, max=120))
-    role = _text(120)
+    name = SingleLineText(validate=validate.Length(min=2, max=120))
+    role = SingleLineText(validate=validate.Length(max=120))
     email = fields.Email(validate=validate.Length(max=254), allow_none=True)
-    phone = _text(40)
+    phone = SingleLineText(validate=validate.Length(max=40))
     preferred_channel = _enum(Channel, allow_none=True)
     knowledge = _text(LONG)
     known_by_id = fields.Integer(allow_none=True, strict=True, validate=ID_RANGE)
@@ -104,7 +104,7 @@ class ContactPatch(ma.Schema):
 
 
 class ContactIn(ContactPatch):
-    name = fields.String(validate=validate.Length(min=2, max=120), **required("Enter their full name"))
+    name = SingleLineText(validate=validate.Length(min=2, max=120), **required("Enter their full name"))
 
 
 class ContactOut(ma.Schema):

@@ -16,7 +16,7 @@ from consent.models import (
     Purpose,
     SafeguardingStatus,
 )
-from hub.web.fields import ID_RANGE, LONG, FlexibleDate, StrictBool, required
+from hub.web.fields import ID_RANGE, LONG, FlexibleDate, SingleLineText, StrictBool, required
 
 
 def _choices(enum_cls: type, message: str) -> fields.List:
@@ -28,8 +28,8 @@ def _choices(enum_cls: type, message: str) -> fields.List:
 
 
 class ServiceUserIn(ma.Schema):
-    given_name = fields.String(validate=validate.Length(min=1, max=80), **required("Enter her first name"))
-    family_name = fields.String(validate=validate.Length(min=1, max=80), **required("Enter her last name"))
+    given_name = SingleLineText(validate=validate.Length(min=1, max=80), **required("Enter her first name"))
+    family_name = SingleLineText(validate=validate.Length(min=1, max=80), **required("Enter her last name"))
     date_of_birth = FlexibleDate(allow_none=True)
     key_worker_id = fields.Integer(allow_none=True, strict=True, validate=ID_RANGE)
 

@@ -2,12 +2,20 @@
 
 One definition of each, so a rule changes in one place: text lengths, the id
 range PostgreSQL can hold, true/false only for booleans, dates as people type
-them, and required fields whose error says what to do.
+them, required fields whose error says what to do, and single-line text.
+
+Invariant: a single-line field (a name, a role, a phone number) never holds a
+control character (Unicode category Cc: line breaks, tabs, NUL, DEL ...) or a
+line or paragraph separator. Those values end up in email subjects, page
+titles and CSV cells, where a line break can split a header or a row.
+Multi-line fields (reasons, notes, addresses) use plain strings and keep their
+line breaks.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import Any
 
 import marshmallow as ma
@@ -17,6 +25,43 @@ from hub.db import MAX_ID
 
 SHORT, MEDIUM, LONG = 160, 400, 5000
 ID_RANGE = validate.Range(min=1, max=MAX_ID)
+NOT_ONE_LINE = "Use letters, numbers and punctuation only: no line breaks or control characters"
+# Cc: control characters (\t \n \r \x00 \x7f ...); Zl, Zp: U+2028 and U+2029, which break lines too.
+_BREAKING = frozenset({"Cc", "Zl", "Zp"})
+
+
+def has_control_characters(text: str) -> bool:
+    """Whether the text holds a line break or any other control character."""
+    return any(unicodedata.category(ch) in _BREAKING for ch in text)
+
+
+def one_line(text: str) -> str:
+    """The text with each control character or line break replaced by a space."""
+    return "".join(" " if unicodedata.category(ch) in _BREAKING else ch for ch in text)
+
+
+class SingleLine(validate.Validator):
+    """Refuse text with a line break or any other control character."""
+
+    def __init__(self, error: str = NOT_ONE_LINE) -> None:
+        self.error = error
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, str) and has_control_characters(value):
+            raise ma.ValidationError(self.error)
+        return value
+
+
+class SingleLineText(fields.String):
+    """A one-line text field (a name, a role, a phone number): no control characters."""
+
+    default_error_messages = {"control": NOT_ONE_LINE}
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if has_control_characters(text):
+            raise self.make_error("control")
+        return text
 
 
 class StrictBool(fields.Boolean):
