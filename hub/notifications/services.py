@@ -5,6 +5,11 @@ Invariants:
 - A ``dedupe_key`` is queued at most once, however often a job runs.
 - Delivery claims rows with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two
   delivery runs never send the same message.
+- One bad message never stops the others: any error composing or sending it
+  counts as a failed attempt for that message alone, and the run carries on,
+  so nothing already sent is sent again by the next run.
+- A subject is always one line: control characters become spaces, so a value
+  stored with a line break cannot split the message's headers.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from hub.auth.models import User
 from hub.db import db, is_postgres, utcnow
 from hub.notifications.models import EmailStatus, Notification
 from hub.settings_access import settings
+from hub.text import one_line
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -82,7 +88,7 @@ def _compose(message: Notification, sender: str) -> EmailMessage:
     email = EmailMessage()
     email["From"] = sender
     email["To"] = message.email
-    email["Subject"] = message.subject
+    email["Subject"] = one_line(message.subject)
     text = message.body + (f"\n\n{message.link}\n" if message.link else "\n")
     text += "\nThis message was sent by the Partnership Hub. Sign in to see more.\n"
     email.set_content(text)
@@ -113,14 +119,27 @@ def deliver_pending(limit: int = 200) -> str:
             _failed(message, f"connect: {type(exc).__name__}")
         return f"mail server unreachable: {len(batch)} deferred"
     with smtp:
-        if cfg.smtp_starttls:
-            smtp.starttls(context=ssl.create_default_context())
-        if cfg.smtp_username:
-            smtp.login(cfg.smtp_username, cfg.smtp_password)
-        for message in batch:
+        try:
+            if cfg.smtp_starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if cfg.smtp_username:
+                smtp.login(cfg.smtp_username, cfg.smtp_password)
+        except Exception as exc:  # refused, unsupported, a bad certificate: try the whole batch again later
+            log.warning("mail server refused STARTTLS or the sign-in: %s", type(exc).__name__)
+            for message in batch:
+                _failed(message, f"starttls or login: {type(exc).__name__}")
+            return f"mail server refused the secure connection or the sign-in: {len(batch)} deferred"
+        for index, message in enumerate(batch):
             try:
                 smtp.send_message(_compose(message, cfg.mail_from))
-            except smtplib.SMTPException as exc:
+            except smtplib.SMTPServerDisconnected as exc:
+                # The connection is gone: this message and the rest wait for the next run.
+                for waiting in batch[index:]:
+                    _failed(waiting, type(exc).__name__)
+                failed += len(batch) - index
+                break
+            except Exception as exc:  # whatever is wrong with one message stops only that message
+                log.warning("notification %s: not sent (%s)", message.id, type(exc).__name__)
                 _failed(message, type(exc).__name__)
                 failed += 1
             else:

@@ -6,7 +6,7 @@ them, required fields whose error says what to do, and single-line text.
 
 Invariant: a single-line field (a name, a role, a phone number) never holds a
 control character (Unicode category Cc: line breaks, tabs, NUL, DEL ...) or a
-line or paragraph separator. Those values end up in email subjects, page
+line or paragraph separator (:mod:`hub.text`). Those values end up in email subjects, page
 titles and CSV cells, where a line break can split a header or a row.
 Multi-line fields (reasons, notes, addresses) use plain strings and keep their
 line breaks.
@@ -15,29 +15,17 @@ line breaks.
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
 from hub.db import MAX_ID
+from hub.text import has_control_characters
 
 SHORT, MEDIUM, LONG = 160, 400, 5000
 ID_RANGE = validate.Range(min=1, max=MAX_ID)
 NOT_ONE_LINE = "Use letters, numbers and punctuation only: no line breaks or control characters"
-# Cc: control characters (\t \n \r \x00 \x7f ...); Zl, Zp: U+2028 and U+2029, which break lines too.
-_BREAKING = frozenset({"Cc", "Zl", "Zp"})
-
-
-def has_control_characters(text: str) -> bool:
-    """Whether the text holds a line break or any other control character."""
-    return any(unicodedata.category(ch) in _BREAKING for ch in text)
-
-
-def one_line(text: str) -> str:
-    """The text with each control character or line break replaced by a space."""
-    return "".join(" " if unicodedata.category(ch) in _BREAKING else ch for ch in text)
 
 
 class SingleLine(validate.Validator):

@@ -335,3 +335,77 @@ def test_without_a_mail_server_messages_are_held_and_readable_in_the_hub(app):
     assert any(
         n.kind == "referral.received" and n.link.endswith(f"/referrals/{next(iter(flow.references))}") for n in mine
     )
+
+
+# One bad message never stops the others (security review M4) -------------------------
+
+
+def _delivery_job_run(app: Flask) -> str:
+    """Run the delivery job as the scheduler does: one unit of work, rolled back if it fails."""
+    from hub.scheduler import collect_jobs, run_job
+
+    return run_job(app, next(job for job in collect_jobs() if job.id == "hub.deliver-email"))
+
+
+def _queue(user, subjects: list[str]) -> None:
+    from hub.notifications.services import notify
+
+    for subject in subjects:
+        notify(user=user, kind="test", subject=subject, body=f"About {subject.split()[0]}", link="/")
+
+
+def test_a_poisoned_subject_in_the_middle_stops_nothing_and_nothing_is_sent_twice(app, collector):
+    """M4: a stored agency name with a line break used to fail every delivery run and resend the rest."""
+    user = make_user(Role.PRACTITIONER, email="worker@charity.example")
+    poisoned = "Referral for Harbour Housing\nBcc: x@evil.example"
+    _queue(user, ["First message", "Second message", poisoned, "Fourth message", "Fifth message"])
+
+    assert _delivery_job_run(app) == "ok"
+    assert _delivery_job_run(app) == "ok"
+
+    subjects = [m.subject for m in collector.messages]
+    for subject in ("First message", "Second message", "Fourth message", "Fifth message"):
+        assert subjects.count(subject) == 1, subjects
+    # The bad one goes too, once, its subject on one line and to nobody else.
+    assert subjects.count("Referral for Harbour Housing Bcc: x@evil.example") == 1, subjects
+    assert len(collector.messages) == 5
+    assert all(m.rcpt_tos == [user.email] and m.message["Bcc"] is None for m in collector.messages)
+    assert {(n.email_status, n.attempts) for n in all_notifications()} == {(EmailStatus.SENT, 1)}
+
+
+def test_a_message_that_cannot_be_composed_fails_alone(app, collector):
+    """M4: any error on one message (not only an SMTP error) counts against that message only."""
+    user = make_user(Role.PRACTITIONER, email="worker@charity.example")
+    _queue(user, ["First message"])
+    from hub.notifications.services import notify
+
+    notify(email="someone@example.org\nBcc: x@evil.example", kind="test", subject="Broken address", body="x")
+    _queue(user, ["Third message"])
+
+    assert _delivery_job_run(app) == "ok"
+    assert _delivery_job_run(app) == "ok"
+
+    assert sorted(m.subject for m in collector.messages) == ["First message", "Third message"]
+    broken = db.session.scalars(sa.select(Notification).where(Notification.subject == "Broken address")).one()
+    assert (broken.email_status, broken.attempts, broken.last_error) == (EmailStatus.PENDING, 2, "ValueError")
+    others = db.session.scalars(sa.select(Notification).where(Notification.subject != "Broken address")).all()
+    assert {(n.email_status, n.attempts) for n in others} == {(EmailStatus.SENT, 1)}
+
+
+@pytest.mark.parametrize("setting", [{"smtp_starttls": True}, {"smtp_username": "hub", "smtp_password": "pw"}])
+def test_a_refused_starttls_or_sign_in_defers_the_batch(app, smtp_server, setting):
+    """M4: the mail server refusing STARTTLS or the sign-in defers every message one attempt, no crash."""
+    controller, collector = smtp_server
+    user = make_user(Role.PRACTITIONER, email="worker@charity.example")
+    original = app.extensions["hub_settings"]
+    app.extensions["hub_settings"] = original.with_(smtp_host=controller.hostname, smtp_port=controller.port, **setting)
+    try:
+        _queue(user, ["First message", "Second message"])
+        summary = deliver_pending()
+    finally:
+        app.extensions["hub_settings"] = original
+    assert summary == "mail server refused the secure connection or the sign-in: 2 deferred"
+    assert collector.messages == []
+    for n in all_notifications():
+        assert (n.email_status, n.attempts) == (EmailStatus.PENDING, 1)
+        assert n.last_error == "starttls or login: SMTPNotSupportedError"
