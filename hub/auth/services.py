@@ -7,7 +7,8 @@ Invariants:
   in a sliding window. Failures from elsewhere never lock a person out of
   their own address, and every block lifts when the window passes.
 - A session exists only as an ``auth_sessions`` row; ending the row ends the
-  session, whatever the browser still holds.
+  session, whatever the browser still holds. A password change ends every
+  other session of the account at once.
 """
 
 from __future__ import annotations
@@ -117,7 +118,8 @@ def enrol_second_factor(user: User, secret: str, code: str) -> bool:
     return True
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def change_password(user: User, current: str, new: str, keep_session: str | None = None) -> None:
+    """Change the password and end every other session of the account (not ``keep_session``, the caller's own)."""
     errors: dict[str, list[str]] = {}
     if not user.must_change_password and not passwords.verify_password(user.password_hash, current):
         errors["current_password"] = ["Current password is incorrect"]
@@ -128,7 +130,8 @@ def change_password(user: User, current: str, new: str) -> None:
         raise Invalid("Your password was not changed.", errors=errors)
     user.password_hash = passwords.hash_password(new)
     user.must_change_password = False
-    audit.record(user, "auth.password_changed", user)
+    ended = end_all_sessions(user, "password_changed", keep=keep_session)
+    audit.record(user, "auth.password_changed", user, sessions_ended=ended)
 
 
 # Sessions ---------------------------------------------------------------
@@ -180,12 +183,12 @@ def end_session(token: str, reason: str = "signed_out") -> None:
         audit.record(user, "auth.signed_out", object_type="user", object_id=row.user_id)
 
 
-def end_all_sessions(user: User, reason: str) -> int:
-    result = db.session.execute(
-        sa.update(AuthSession)
-        .where(AuthSession.user_id == user.id, AuthSession.ended_at.is_(None))
-        .values(ended_at=utcnow(), end_reason=reason)
-    )
+def end_all_sessions(user: User, reason: str, keep: str | None = None) -> int:
+    """End every live session of the account, except the one whose token is ``keep``."""
+    query = sa.update(AuthSession).where(AuthSession.user_id == user.id, AuthSession.ended_at.is_(None))
+    if keep:
+        query = query.where(AuthSession.token_hash != _token_hash(keep))
+    result = db.session.execute(query.values(ended_at=utcnow(), end_reason=reason))
     return int(getattr(result, "rowcount", 0) or 0)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
@@ -15,18 +16,33 @@ from hub.auth.models import User
 from hub.db import db, unit_of_work
 from hub.permissions import Invalid
 from hub.settings_access import settings
+from hub.text import has_control_characters
 from hub.web.guards import public, signed_in
 
 bp = Blueprint("auth", __name__)
 PENDING_SECONDS = 300
 MAX_CODE_TRIES = 5
 BAD_CREDENTIALS = "Enter a correct email address and password"
+MAX_NEXT_LENGTH = 2000  # it rides in the session cookie until the code step
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("pages.home")
+    """Where to go after signing in: a path on this site, else the home page.
+
+    Browsers and werkzeug drop tabs and line breaks from a URL, so ``/<TAB>/x``
+    would become ``//x`` (another site); a line break cannot go in a header at
+    all; and browsers read a backslash as a slash. So any control character
+    or backslash, a scheme or a host sends the person home instead.
+    """
+    home = url_for("pages.home")
+    if not target or not target.startswith("/") or target.startswith("//") or len(target) > MAX_NEXT_LENGTH:
+        return home
+    if "\\" in target or has_control_characters(target):
+        return home
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return home
+    return target
 
 
 def _too_many(wait: int) -> str:
@@ -78,7 +94,8 @@ def sign_in() -> Any:
             elif services.needs_second_factor(user):
                 db.session.commit()  # a rehashed password
                 session.clear()
-                session["pending"] = {"uid": user.id, "at": time.time(), "tries": 0, "next": request.args.get("next")}
+                next_url = _safe_next(request.args.get("next"))
+                session["pending"] = {"uid": user.id, "at": time.time(), "tries": 0, "next": next_url}
                 endpoint = "auth.code" if user.totp_enabled_at else "auth.set_up_code"
                 return redirect(url_for(endpoint))
             else:
@@ -99,7 +116,11 @@ def _code_step(template: str, enrolling: bool) -> Any:
     if enrolling:
         if user.totp_enabled_at is not None:
             return redirect(url_for("auth.code"))
-        if user.totp_secret_enc is None:
+        # A new secret each time the page is shown, until enrolment: only the
+        # secret shown last can be enrolled, so whoever saw an earlier one
+        # (over a shoulder, on a shared screen) holds nothing that works.
+        # A wrong code (POST) shows the same secret again.
+        if request.method != "POST" or user.totp_secret_enc is None:
             with unit_of_work():
                 user.totp_secret_enc = totp.encrypt(totp.new_secret(), settings().secret_key)
         secret = totp.decrypt(user.totp_secret_enc or "", settings().secret_key)
@@ -169,6 +190,7 @@ def change_password() -> Any:
                     current_user._get_current_object(),
                     request.form.get("current_password", "")[:1024],
                     request.form.get("new_password", "")[:1024],
+                    keep_session=session.get("sid"),
                 )
         except Invalid as exc:
             errors, status = exc.errors, 422

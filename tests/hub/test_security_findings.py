@@ -1,21 +1,30 @@
 """Findings of the security review (``reviews/security.md``), each reproduced
 as a user would notice it, and fixed.
 
-The parallel-code race (M2) is in ``test_totp_race.py``, the poisoned email
-batch (M4c) in ``test_email.py`` and the audit chain's head (M5) in
-``test_audit.py``: each needs those files' fixtures.
+Here: control characters in names (M4), where a sign-in ends (M1), the
+two-factor set-up secret (L3) and a password change ending other sessions
+(L2). Elsewhere, beside the fixtures they need: the parallel-code race (M2)
+in ``test_totp_race.py``, the token endpoint's throttle (M3) in
+``test_oauth.py``, the poisoned email batch (M4) in ``test_email.py``, the
+audit chain's witnessed head (M5) and the audit page number (L6) in
+``test_audit.py``, the password blocklist (L8) in ``test_passwords.py``.
 """
 
 from __future__ import annotations
 
+import re
+
+import pyotp
+import pytest
 import sqlalchemy as sa
 
 from agencies.models import Agency, AgencyKind, Contact
 from consent.models import ServiceUser
-from hub.auth.models import User
+from hub.auth import totp
+from hub.auth.models import AuthSession, User
 from hub.db import db
 from hub.permissions import Role
-from tests.helpers import bearer, csrf_token, host_agency, make_agency, make_client, make_user, sign_in
+from tests.helpers import PASSWORD, bearer, csrf_token, host_agency, make_agency, make_client, make_user, sign_in
 
 POISON = "Harbour Housing\nBcc: x@evil.example"
 NOT_ONE_LINE = "Use letters, numbers and punctuation only: no line breaks or control characters"
@@ -123,3 +132,181 @@ def test_create_user_refuses_a_name_with_a_line_break(app):
     assert result.exit_code == 2, result.output
     assert NOT_ONE_LINE in result.output
     assert db.session.scalar(sa.select(User.id).where(User.email == "new@example.org")) is None
+
+
+# Signing in ---------------------------------------------------------------------------------
+
+
+def _password_step(client, email, password=PASSWORD, ip="10.0.0.1", query=""):
+    token = csrf_token(client, "/sign-in")
+    return client.post(
+        f"/sign-in{query}",
+        data={"csrf_token": token, "email": email, "password": password},
+        environ_base={"REMOTE_ADDR": ip},
+    )
+
+
+def _code_step(client, code, ip="10.0.0.1", path="/sign-in/code"):
+    token = csrf_token(client, path)
+    return client.post(path, data={"csrf_token": token, "code": code}, environ_base={"REMOTE_ADDR": ip})
+
+
+def _enrolled(user: User, settings) -> str:
+    secret = pyotp.random_base32()
+    user.totp_secret_enc = totp.encrypt(secret, settings.secret_key)
+    user.totp_enabled_at = user.created_at
+    db.session.flush()
+    return secret
+
+
+def _shown_secret(page: str) -> str:
+    match = re.search(r'<code id="totp-secret"[^>]*>([A-Z2-7]+)</code>', page)
+    assert match, "no set-up secret on the page"
+    return match.group(1)
+
+
+def _set_up_page(client) -> tuple[str, str]:
+    """Visit the set-up page once, as a person does: the secret shown and the form's CSRF token."""
+    page = client.get("/sign-in/set-up-code").get_data(as_text=True)
+    return _shown_secret(page), re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def _set_up_code(client, code, token, ip="10.0.0.1"):
+    """Send a code from the set-up page (without visiting it again)."""
+    return client.post(
+        "/sign-in/set-up-code", data={"csrf_token": token, "code": code}, environ_base={"REMOTE_ADDR": ip}
+    )
+
+
+# M1: where a sign-in ends
+
+
+@pytest.mark.parametrize(
+    "next_query",
+    [
+        "/%09/evil.example",  # werkzeug drops the tab: //evil.example
+        "/%0a/evil.example",  # a line break in a header: was a 500
+        "/%0d/evil.example",
+        "/%0d%0aSet-Cookie:%20x=1",
+        "/%7f/evil.example",
+        "/%e2%80%a8/evil.example",  # U+2028, a line separator
+        "/%5c/evil.example",  # backslash
+        "%5c%5cevil.example",
+        "//evil.example",
+        "///evil.example",
+        "https://evil.example/",
+        "https:/evil.example",
+        "javascript:alert(1)",
+        "evil.example",
+        "",
+    ],
+)
+def test_sign_in_never_ends_off_site_or_in_a_500(app, settings, next_query):
+    """M1: a crafted ``next`` ends at the home page after the password and the code, never elsewhere."""
+    client = app.test_client()
+    user = make_user()
+    secret = _enrolled(user, settings)
+    response = _password_step(client, user.email, query=f"?next={next_query}")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/sign-in/code")
+    response = _code_step(client, pyotp.TOTP(secret).now())
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert client.get("/directory").status_code == 200  # signed in
+
+
+def test_sign_in_still_returns_to_a_local_page(app, settings):
+    """M1: an ordinary local ``next`` (path and query) is kept."""
+    client = app.test_client()
+    user = make_user()
+    secret = _enrolled(user, settings)
+    _password_step(client, user.email, query="?next=/directory%3Fq%3Dhousing%26page%3D2")
+    response = _code_step(client, pyotp.TOTP(secret).now())
+    assert response.status_code == 302 and response.headers["Location"] == "/directory?q=housing&page=2"
+
+
+def test_first_sign_in_with_a_crafted_next_ends_at_home(app):
+    """M1: the set-up-code step ends at home too."""
+    client = app.test_client()
+    user = make_user()
+    _password_step(client, user.email, query="?next=/%0a/evil.example")
+    secret, token = _set_up_page(client)
+    response = _set_up_code(client, pyotp.TOTP(secret).now(), token)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+# L3: the set-up secret
+
+
+def test_the_set_up_secret_is_renewed_until_enrolment(app):
+    """L3: someone who saw the set-up page first cannot enrol, or sign in later, with the secret they saw."""
+    client = app.test_client()
+    user = make_user()
+    _password_step(client, user.email)
+    first, _token = _set_up_page(client)
+    last, token = _set_up_page(client)
+    assert first != last
+    # A code from the secret seen earlier no longer enrols ...
+    assert _set_up_code(client, pyotp.TOTP(first).now(), token).status_code == 401
+    # ... but a code from the one shown last does.
+    response = _set_up_code(client, pyotp.TOTP(last).now(), token)
+    assert response.status_code == 302
+    assert db.session.get(User, user.id).totp_enabled_at is not None
+    # Later, the earlier secret gives no second factor.
+    other = app.test_client()
+    _password_step(other, user.email, ip="10.0.0.2")
+    assert _code_step(other, pyotp.TOTP(first).now(), ip="10.0.0.2").status_code == 401
+    assert other.get("/directory").status_code == 302
+
+
+def test_a_wrong_set_up_code_keeps_the_secret_on_the_page(app):
+    """L3: a mistyped code shows the same secret again, so the app already set up still works."""
+    client = app.test_client()
+    user = make_user()
+    _password_step(client, user.email)
+    shown, token = _set_up_page(client)
+    wrong = _set_up_code(client, "000000", token)
+    if wrong.status_code == 401:  # (000000 may, once in a million, be right)
+        assert _shown_secret(wrong.get_data(as_text=True)) == shown
+        assert _set_up_code(client, pyotp.TOTP(shown).now(), token).status_code == 302
+
+
+# L2: a password change ends the other sessions
+
+
+def test_changing_the_password_ends_every_other_session(app):
+    """L2: after a password change in one browser, a session in another browser has ended."""
+    user = make_user(Role.MANAGER)
+    here, elsewhere = app.test_client(), app.test_client()
+    sign_in(here, user)
+    sign_in(elsewhere, user)
+    assert elsewhere.get("/directory").status_code == 200
+    token = csrf_token(here, "/account/password")
+    response = here.post(
+        "/account/password",
+        data={"csrf_token": token, "current_password": PASSWORD, "new_password": "a long and memorable phrase"},
+    )
+    assert response.status_code == 302
+    assert here.get("/directory").status_code == 200  # the browser that changed it stays signed in
+    response = elsewhere.get("/directory")
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+    sessions = db.session.scalars(sa.select(AuthSession).where(AuthSession.user_id == user.id)).all()
+    assert sorted((s.ended_at is None, s.end_reason) for s in sessions) == [(False, "password_changed"), (True, None)]
+
+
+def test_a_refused_password_change_ends_no_session(app):
+    """L2: a wrong current password changes nothing, and the other sessions stay."""
+    user = make_user(Role.MANAGER)
+    here, elsewhere = app.test_client(), app.test_client()
+    sign_in(here, user)
+    sign_in(elsewhere, user)
+    token = csrf_token(here, "/account/password")
+    response = here.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "current_password": "not my password",
+            "new_password": "a long and memorable phrase",
+        },
+    )
+    assert response.status_code == 422
+    assert elsewhere.get("/directory").status_code == 200

@@ -75,8 +75,14 @@ def test_first_sign_in_sets_up_an_authenticator(client, settings):
     page = client.get("/sign-in/set-up-code").get_data(as_text=True)
     secret = re.search(r'<code id="totp-secret"[^>]*>([A-Z2-7]+)</code>', page).group(1)
     assert "<svg" in page  # the QR code is inline, no image request
-    assert _code_step(client, "000000", path="/sign-in/set-up-code").status_code in (401, 200)
-    response = _code_step(client, pyotp.TOTP(secret).now(), path="/sign-in/set-up-code")
+    # Posted from the page just shown (each visit to the page shows a new secret).
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+    def submit(code):
+        return client.post("/sign-in/set-up-code", data={"csrf_token": token, "code": code})
+
+    assert submit("000000").status_code in (401, 200)
+    response = submit(pyotp.TOTP(secret).now())
     assert response.status_code == 302
     assert db.session.get(User, user.id).totp_enabled_at is not None
     # The stored secret is encrypted, not the secret itself.
