@@ -9,6 +9,9 @@ Invariants:
 - A session exists only as an ``auth_sessions`` row; ending the row ends the
   session, whatever the browser still holds. A password change ends every
   other session of the account at once.
+- A code from an authenticator app signs in once only, even when the same
+  code is sent from several browsers at the same moment: the time-step is
+  taken by one conditional UPDATE, which only one of them can win.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
 from hub import audit
 from hub.auth import passwords, totp
@@ -103,9 +107,19 @@ def verify_second_factor(user: User, code: str, secret: str | None = None) -> bo
         if secret is None:
             return False
     step = totp.matching_step(secret, code)
-    if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
+    if step is None:
         return False
-    user.totp_last_step = step
+    # Check and take the step in one statement: a parallel request with the
+    # same code waits for this row and then finds the step already taken.
+    taken = db.session.execute(
+        sa.update(User)
+        .where(User.id == user.id, sa.or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if int(getattr(taken, "rowcount", 0) or 0) != 1:
+        return False
+    set_committed_value(user, "totp_last_step", step)
     return True
 
 
