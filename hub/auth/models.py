@@ -93,7 +93,10 @@ class AuthSession(db.Model):
 
 
 class LoginAttempt(db.Model):
-    """A failed sign-in step, kept for throttling. The email is a keyed hash."""
+    """A failed sign-in step or client authentication, kept for throttling.
+
+    ``account_key`` is a keyed hash of the email (or of the partner system's client id).
+    """
 
     __tablename__ = "login_attempts"
 

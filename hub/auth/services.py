@@ -5,7 +5,9 @@ Invariants:
   throttled the same way.
 - Throttling counts failures per (account, IP address) and per IP address,
   in a sliding window. Failures from elsewhere never lock a person out of
-  their own address, and every block lifts when the window passes.
+  their own address, and every block lifts when the window passes. Partner
+  systems asking for a token are throttled the same way, per (client id,
+  address) and per address.
 - A session exists only as an ``auth_sessions`` row; ending the row ends the
   session, whatever the browser still holds. A password change ends every
   other session of the account at once.
@@ -44,15 +46,24 @@ def account_key(email: str) -> str:
     return audit.pseudonym(normalise_email(email), settings().secret_key)
 
 
+def client_key(client_id: str) -> str:
+    """The throttling key of a partner system's client id (never equal to an account's)."""
+    return audit.pseudonym("oauth-client:" + client_id, settings().secret_key)
+
+
 # Throttling -----------------------------------------------------------------
+# One mechanism for people signing in and partner systems asking for tokens:
+# failures are rows in ``login_attempts`` keyed by a keyed hash (an account
+# or a client id) and the address, counted in a sliding window per (key,
+# address) and per address. The per-address count covers both, so rotating
+# emails or client ids does not get round it.
 
 
-def retry_after(email: str, ip: str) -> int:
-    """Seconds until this (account, address) may try again; 0 if it may now."""
+def failure_wait(key: str, ip: str) -> int:
+    """Seconds until this (key, address) may try again; 0 if it may now."""
     cfg = settings()
     window = dt.timedelta(minutes=cfg.login_window_minutes)
     since = utcnow() - window
-    key = account_key(email)
     pair = sa.select(LoginAttempt.at).where(
         LoginAttempt.account_key == key, LoginAttempt.ip == ip, LoginAttempt.at > since
     )
@@ -66,16 +77,28 @@ def retry_after(email: str, ip: str) -> int:
     return max(waits, default=0)
 
 
+def count_failure(key: str, ip: str) -> None:
+    """Count one failure against (key, address); only call it when :func:`failure_wait` allowed the try."""
+    db.session.add(LoginAttempt(account_key=key, ip=ip, at=utcnow()))
+
+
+def clear_counted_failures(key: str, ip: str) -> None:
+    db.session.execute(sa.delete(LoginAttempt).where(LoginAttempt.account_key == key, LoginAttempt.ip == ip))
+
+
+def retry_after(email: str, ip: str) -> int:
+    """Seconds until this (account, address) may try to sign in again; 0 if it may now."""
+    return failure_wait(account_key(email), ip)
+
+
 def note_failure(email: str, ip: str, step: str) -> None:
     key = account_key(email)
-    db.session.add(LoginAttempt(account_key=key, ip=ip, at=utcnow()))
+    count_failure(key, ip)
     audit.record(None, "auth.sign_in_failed", step=step, account=key)
 
 
 def clear_failures(email: str, ip: str) -> None:
-    db.session.execute(
-        sa.delete(LoginAttempt).where(LoginAttempt.account_key == account_key(email), LoginAttempt.ip == ip)
-    )
+    clear_counted_failures(account_key(email), ip)
 
 
 # Passwords and second factor ------------------------------------------------

@@ -3,7 +3,10 @@ revocation, and problem documents for every refusal."""
 
 from __future__ import annotations
 
+import time
+
 import sqlalchemy as sa
+import time_machine
 
 from agencies.models import AgencyKind
 from hub.audit import AuditEvent
@@ -133,3 +136,56 @@ def test_openapi_document_and_docs_are_served(client):
     docs = client.get("/api/docs")
     assert docs.status_code == 200
     assert "/api/v1/agencies" in docs.get_data(as_text=True)
+
+
+# Throttling failed client authentication (security review M3) ---------------------------------
+
+
+def _token_from(http, client_id, secret, ip):
+    return http.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(client_id, secret),
+        environ_base={"REMOTE_ADDR": ip},
+    )
+
+
+def _audit_rows(action: str) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).where(AuditEvent.action == action)) or 0
+
+
+def test_wrong_secrets_are_throttled_and_audited_a_bounded_number_of_times(client, settings):
+    """M3: 300 wrong secrets from one address: a few audited 401s, then 429s; the right secret elsewhere works."""
+    system, secret = make_client(make_agency(), "directory:read")
+    statuses = [_token_from(client, system.client_id, "wrong-secret", "203.0.113.5").status_code for _ in range(300)]
+    assert statuses[: settings.login_max_failures] == [401] * settings.login_max_failures
+    assert set(statuses[settings.login_max_failures :]) == {429}
+    assert _audit_rows("oauth.client_auth_failed") <= settings.login_max_failures
+    # Now even the right secret from that address waits, with a problem document and Retry-After ...
+    throttled = _token_from(client, system.client_id, secret, "203.0.113.5")
+    assert throttled.status_code == 429
+    assert throttled.mimetype == "application/problem+json"
+    assert throttled.json["status"] == 429 and throttled.json["title"] and throttled.json["detail"]
+    assert 0 < int(throttled.headers["Retry-After"]) <= settings.login_window_minutes * 60 + 1
+    assert _audit_rows("oauth.client_auth_failed") <= settings.login_max_failures
+    # ... but the partner system at its own address gets a token.
+    assert _token_from(client, system.client_id, secret, "198.51.100.20").status_code == 200
+
+
+def test_guessing_many_client_ids_from_one_address_is_throttled_too(client, settings):
+    """M3: rotating client ids does not get round the limit: the address has its own."""
+    statuses = [_token_from(client, f"guess-{i}", "wrong-secret", "203.0.113.6").status_code for i in range(120)]
+    limit = settings.login_ip_max_failures
+    assert statuses[:limit] == [401] * limit
+    assert set(statuses[limit:]) == {429}
+    assert _audit_rows("oauth.client_auth_failed") == limit
+
+
+def test_the_token_throttle_lifts_when_the_window_passes(client, settings):
+    """M3: the block is temporary."""
+    system, secret = make_client(make_agency(), "directory:read")
+    for _ in range(settings.login_max_failures):
+        _token_from(client, system.client_id, "wrong-secret", "203.0.113.7")
+    assert _token_from(client, system.client_id, secret, "203.0.113.7").status_code == 429
+    with time_machine.travel(time.time() + settings.login_window_minutes * 60 + 5, tick=False):
+        assert _token_from(client, system.client_id, secret, "203.0.113.7").status_code == 200
