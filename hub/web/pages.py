@@ -17,6 +17,7 @@ from hub.web.guards import public, signed_in
 
 bp = Blueprint("pages", __name__)
 AUDIT_PAGE_SIZE = 50
+MAX_PAGE = 100000  # as on every other paged list: a larger page number shows an empty page, never a 500
 
 
 @bp.get("/")
@@ -43,7 +44,7 @@ def api_docs() -> Any:
 @bp.get("/audit")
 @signed_in(Role.ADMIN)
 def audit_log() -> Any:
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = max(1, min(request.args.get("page", 1, type=int) or 1, MAX_PAGE))
     action = request.args.get("action", "").strip()[:64]
     query = sa.select(AuditEvent).order_by(AuditEvent.seq.desc())
     if action:

@@ -3,13 +3,14 @@ the first entry that was altered, removed or reordered."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from hub import audit
 from hub.audit import AuditEvent, verify_chain
 from hub.db import db
-from hub.permissions import SYSTEM
-from tests.helpers import make_user
+from hub.permissions import SYSTEM, Role
+from tests.helpers import make_user, sign_in
 
 
 def _write(n: int) -> list[AuditEvent]:
@@ -61,7 +62,6 @@ def test_rewritten_hash_breaks_the_next_link(app):
 def test_the_database_refuses_updates_and_deletes(app):
     _write(1)
     db.session.commit()
-    import pytest
 
     with pytest.raises(sa.exc.ProgrammingError, match="append-only"):
         db.session.execute(sa.text("UPDATE audit_events SET action = 'x'"))
@@ -88,3 +88,14 @@ def test_audit_page_is_for_admins_only(client):
     page = admin_client.get("/audit?verify=1")
     assert page.status_code == 200
     assert "The chain is intact" in page.get_data(as_text=True)
+
+
+# The audit viewer's page number (security review L6) ------------------------------------------
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999", "100001", "-3", "0", "abc", "1e9"])
+def test_the_audit_page_number_never_gives_a_500(client, page):
+    """L6: an absurd page number shows a page (empty or the first), never a 500."""
+    sign_in(client, make_user(Role.ADMIN))
+    response = client.get(f"/audit?page={page}")
+    assert response.status_code == 200
