@@ -8,8 +8,14 @@ to sign in is kept only as a keyed hash.
 
 Each entry stores the hash of the entry before it, so editing, deleting or
 reordering rows breaks the chain; :func:`verify_chain` names the first entry
-that no longer fits. On PostgreSQL a trigger also refuses UPDATE and DELETE,
-and writers serialise on an advisory lock so the chain never forks.
+that no longer fits. On PostgreSQL triggers also refuse UPDATE, DELETE and
+TRUNCATE, and writers serialise on an advisory lock so the chain never forks.
+
+What the chain alone cannot show: the newest entries deleted, or an entry
+rewritten with every later hash recomputed (by someone who can bypass the
+triggers). So :func:`verify_chain` reports the newest entry's sequence number
+and hash for an outside witness to record, and checks an earlier witnessed
+head: that entry must still be there, with the same hash.
 """
 
 from __future__ import annotations
@@ -148,18 +154,33 @@ def record(
 
 
 @dataclass(frozen=True)
+class WitnessedHead:
+    """The newest entry as an outside witness recorded it: its sequence number and hash."""
+
+    seq: int
+    hash: str
+
+
+@dataclass(frozen=True)
 class ChainReport:
     checked: int
     broken_seq: int | None = None
     reason: str | None = None
+    # The newest entry that fits (0 and None for an empty chain).
+    head_seq: int = 0
+    head_hash: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.broken_seq is None
 
 
-def verify_chain(batch: int = 2000) -> ChainReport:
-    """Walk the chain in order; report the first entry that does not fit."""
+def verify_chain(batch: int = 2000, expected_head: WitnessedHead | None = None) -> ChainReport:
+    """Walk the chain in order; report the first entry that does not fit.
+
+    With ``expected_head``, the chain must still hold that entry with that
+    hash: else its newest entries were deleted, or it was rewritten.
+    """
     prev_hash, expected_seq, checked = GENESIS, 1, 0
     last_seq = 0
     while True:
@@ -167,14 +188,29 @@ def verify_chain(batch: int = 2000) -> ChainReport:
             sa.select(AuditEvent).where(AuditEvent.seq > last_seq).order_by(AuditEvent.seq).limit(batch)
         ).all()
         if not rows:
-            return ChainReport(checked=checked)
+            break
         for event in rows:
+            head = {"head_seq": last_seq, "head_hash": prev_hash if last_seq else None}
             if event.seq != expected_seq:
-                return ChainReport(checked, expected_seq, f"entry {expected_seq} is missing")
+                return ChainReport(checked, expected_seq, f"entry {expected_seq} is missing", **head)
             if event.prev_hash != prev_hash:
-                return ChainReport(checked, event.seq, "does not link to the entry before it")
+                return ChainReport(checked, event.seq, "does not link to the entry before it", **head)
             if event.compute_hash() != event.hash:
-                return ChainReport(checked, event.seq, "its contents were changed after it was written")
+                return ChainReport(checked, event.seq, "its contents were changed after it was written", **head)
+            if expected_head is not None and event.seq == expected_head.seq and event.hash != expected_head.hash:
+                reason = (
+                    f"its hash is not the witnessed one (sha256 {expected_head.hash}): "
+                    "the log was rewritten at or before this entry"
+                )
+                return ChainReport(checked, event.seq, reason, **head)
             prev_hash, expected_seq, last_seq = event.hash, expected_seq + 1, event.seq
             checked += 1
         db.session.expunge_all()
+    head = {"head_seq": last_seq, "head_hash": prev_hash if last_seq else None}
+    if expected_head is not None and last_seq < expected_head.seq:
+        reason = (
+            f"it was witnessed, but the newest entry is now {last_seq or 'none'}: "
+            "entries were deleted from the end of the log"
+        )
+        return ChainReport(checked, expected_head.seq, reason, **head)
+    return ChainReport(checked, **head)

@@ -8,6 +8,7 @@ work: it commits once at the end, or not at all.
 
 from __future__ import annotations
 
+import re
 import sys
 
 import click
@@ -15,20 +16,49 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup
 
-from hub.audit import Origin, set_origin, verify_chain
+from hub.audit import Origin, WitnessedHead, set_origin, verify_chain
 
 hub_cli = AppGroup("hub", help="Partnership Hub operator commands.")
 audit_cli = AppGroup("audit", help="The tamper-evident audit log.")
 hub_cli.add_command(audit_cli)
 
 
+_HEAD_RE = re.compile(r"^([1-9][0-9]{0,18}):([0-9a-f]{64})$")
+
+
+def _witnessed_head(_ctx: click.Context, _param: click.Parameter, value: str | None) -> WitnessedHead | None:
+    if value is None:
+        return None
+    match = _HEAD_RE.match(value.strip().lower())
+    if match is None:
+        raise click.BadParameter("give SEQ:HASH as printed by an earlier verify, e.g. 614:3f9a…(64 hex digits)")
+    return WitnessedHead(int(match.group(1)), match.group(2))
+
+
 @audit_cli.command("verify")
-def audit_verify() -> None:
-    """Check every entry's hash and link; name the first that does not fit."""
+@click.option(
+    "--expect-head",
+    metavar="SEQ:HASH",
+    callback=_witnessed_head,
+    help="The newest entry an earlier verify printed (kept off this server): "
+    "fail if it was deleted or rewritten since.",
+)
+def audit_verify(expect_head: WitnessedHead | None) -> None:
+    """Check every entry's hash and link; name the first that does not fit.
+
+    Prints the newest entry's number and hash: record it somewhere this
+    server cannot write (a ticket, an email to the trustees) and pass it back
+    with ``--expect-head`` next time, so deleting the newest entries or
+    rewriting the chain from some entry on is caught too.
+    """
     set_origin(Origin("cli"))
-    report = verify_chain()
+    report = verify_chain(expected_head=expect_head)
     if report.ok:
-        click.echo(f"Audit chain intact: {report.checked} entries checked.")
+        head = f"newest entry {report.head_seq} sha256 {report.head_hash}" if report.head_seq else "the log is empty"
+        message = f"Audit chain intact: {report.checked} entries checked; {head}"
+        if expect_head is not None:
+            message += f"; {report.head_seq - expect_head.seq} entries added since entry {expect_head.seq}"
+        click.echo(message + ".")
         return
     click.echo(
         f"Audit chain BROKEN at entry {report.broken_seq}: {report.reason} "

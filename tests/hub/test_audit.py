@@ -3,6 +3,8 @@ the first entry that was altered, removed or reordered."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -88,6 +90,96 @@ def test_audit_page_is_for_admins_only(client):
     page = admin_client.get("/audit?verify=1")
     assert page.status_code == 200
     assert "The chain is intact" in page.get_data(as_text=True)
+
+
+# A witnessed head (security review M5) ---------------------------------------------------
+
+HEAD_RE = re.compile(r"newest entry (\d+) sha256 ([0-9a-f]{64})")
+
+
+def _verify(app, *args: str):
+    return app.test_cli_runner().invoke(args=["hub", "audit", "verify", *args])
+
+
+def _witness(app) -> tuple[int, str]:
+    """Run verify and note the head it prints, as an outside witness would."""
+    result = _verify(app)
+    assert result.exit_code == 0, result.output
+    match = HEAD_RE.search(result.stdout)
+    assert match, result.stdout
+    return int(match.group(1)), match.group(2)
+
+
+def test_verify_prints_the_newest_entry_for_a_witness(app):
+    """M5: the output names the newest entry's sequence number and hash."""
+    events = _write(3)
+    seq, digest = _witness(app)
+    assert (seq, digest) == (events[-1].seq, events[-1].hash)
+    assert f"Audit chain intact: {seq} entries checked; newest entry {seq} sha256 {digest}" in _verify(app).stdout
+
+
+def test_new_entries_since_the_witnessed_head_are_fine(app):
+    """M5: a chain that only grew since the witness saw it is intact, and says by how much."""
+    _write(3)
+    seq, digest = _witness(app)
+    _write(4)
+    result = _verify(app, "--expect-head", f"{seq}:{digest}")
+    assert result.exit_code == 0, result.output
+    assert "intact" in result.stdout and f"4 entries added since entry {seq}" in result.stdout
+
+
+def test_deleting_the_newest_entries_is_caught_by_the_witnessed_head(app):
+    """M5: deleting the newest 25 entries leaves a chain that checks out, but not against the witnessed head."""
+    _write(40)
+    seq, digest = _witness(app)
+    _tamper("DELETE FROM audit_events WHERE seq > :keep", keep=seq - 25)
+    assert _verify(app).exit_code == 0  # on its own, a shorter chain still links up
+    result = _verify(app, "--expect-head", f"{seq}:{digest}")
+    assert result.exit_code == 1
+    assert f"entry {seq}" in result.stderr and "deleted" in result.stderr
+    assert f"newest entry is now {seq - 25}" in result.stderr
+
+
+def test_a_rewrite_with_every_later_hash_recomputed_is_caught_by_the_witnessed_head(app):
+    """M5: changing entry N and recomputing every later hash keeps the length, but not the witnessed hash."""
+    events = _write(10)
+    seq, digest = _witness(app)
+    target = events[3].seq
+    db.session.execute(sa.text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
+    rows = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.seq >= target).order_by(AuditEvent.seq)).all()
+    prev_hash = db.session.scalar(sa.select(AuditEvent.hash).where(AuditEvent.seq == target - 1))
+    for row in rows:
+        if row.seq == target:
+            row.data = {"n": 999}
+        row.prev_hash = prev_hash
+        row.hash = row.compute_hash()
+        prev_hash = row.hash
+    db.session.flush()
+    db.session.execute(sa.text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only"))
+    db.session.expire_all()
+    assert verify_chain().ok  # the rewrite is consistent on its own
+    result = _verify(app, "--expect-head", f"{seq}:{digest}")
+    assert result.exit_code == 1
+    assert f"entry {seq}" in result.stderr and "rewritten" in result.stderr
+
+
+def test_a_malformed_expected_head_is_refused(app):
+    """M5: --expect-head takes SEQ:HASH as printed by verify."""
+    _write(1)
+    for bad in ("12", "x:y", "0:" + "a" * 64, "3:" + "g" * 64, "3:abc"):
+        result = _verify(app, "--expect-head", bad)
+        assert result.exit_code == 2, (bad, result.output)
+        assert "--expect-head" in result.output
+
+
+def test_the_database_refuses_truncate(app):
+    """M5: TRUNCATE skips row triggers; a statement trigger refuses it."""
+    _write(1)
+    db.session.commit()
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+        db.session.execute(sa.text("TRUNCATE audit_events"))
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) >= 1
 
 
 # The audit viewer's page number (security review L6) ------------------------------------------
