@@ -109,7 +109,6 @@ def _has_nul() -> bool:
 def _edge(app: Flask) -> None:
     """Per-request set-up: where the request came from, and who is signed in."""
 
-    @login_manager.request_loader
     def _load(_request: Any) -> Any:
         token = session.get("sid")
         if not token:
@@ -121,6 +120,8 @@ def _edge(app: Flask) -> None:
             if check.reason in {"idle", "expired", "disabled"}:
                 g.session_end_reason = check.reason
         return check.user
+
+    login_manager.request_loader(_load)
 
     @app.before_request
     def _before() -> None:

@@ -31,7 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.db import db, is_postgres, utcnow
+from hub.db import Model, db, is_postgres, utcnow
 from hub.permissions import Actor
 
 GENESIS = "0" * 64
@@ -60,7 +60,7 @@ def current_origin() -> Origin:
     return _origin.get()
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -190,27 +190,28 @@ def verify_chain(batch: int = 2000, expected_head: WitnessedHead | None = None) 
         if not rows:
             break
         for event in rows:
-            head = {"head_seq": last_seq, "head_hash": prev_hash if last_seq else None}
+            head_hash = prev_hash if last_seq else None
             if event.seq != expected_seq:
-                return ChainReport(checked, expected_seq, f"entry {expected_seq} is missing", **head)
+                return ChainReport(checked, expected_seq, f"entry {expected_seq} is missing", last_seq, head_hash)
             if event.prev_hash != prev_hash:
-                return ChainReport(checked, event.seq, "does not link to the entry before it", **head)
+                return ChainReport(checked, event.seq, "does not link to the entry before it", last_seq, head_hash)
             if event.compute_hash() != event.hash:
-                return ChainReport(checked, event.seq, "its contents were changed after it was written", **head)
+                reason = "its contents were changed after it was written"
+                return ChainReport(checked, event.seq, reason, last_seq, head_hash)
             if expected_head is not None and event.seq == expected_head.seq and event.hash != expected_head.hash:
                 reason = (
                     f"its hash is not the witnessed one (sha256 {expected_head.hash}): "
                     "the log was rewritten at or before this entry"
                 )
-                return ChainReport(checked, event.seq, reason, **head)
+                return ChainReport(checked, event.seq, reason, last_seq, head_hash)
             prev_hash, expected_seq, last_seq = event.hash, expected_seq + 1, event.seq
             checked += 1
         db.session.expunge_all()
-    head = {"head_seq": last_seq, "head_hash": prev_hash if last_seq else None}
+    head_hash = prev_hash if last_seq else None
     if expected_head is not None and last_seq < expected_head.seq:
         reason = (
             f"it was witnessed, but the newest entry is now {last_seq or 'none'}: "
             "entries were deleted from the end of the log"
         )
-        return ChainReport(checked, expected_head.seq, reason, **head)
-    return ChainReport(checked, **head)
+        return ChainReport(checked, expected_head.seq, reason, last_seq, head_hash)
+    return ChainReport(checked, head_seq=last_seq, head_hash=head_hash)

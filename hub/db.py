@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
@@ -57,6 +57,15 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+if TYPE_CHECKING:
+    from flask_sqlalchemy.model import Model as _SessionModel
+
+    class Model(_SessionModel, Base):
+        """What ``db.Model`` is, spelt so a type checker can use it as a base class."""
+
+else:
+    Model = db.Model  # the model base every table is declared on
 
 
 MAX_ID = 2_147_483_647  # PostgreSQL integer: larger ids cannot exist

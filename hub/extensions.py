@@ -14,7 +14,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import BadRequest
 
 
-class HubApi(Api):  # type: ignore[misc]
+class HubApi(Api):
     """flask-smorest, with errors rendered by :mod:`hub.web.errors` instead."""
 
     def _register_error_handlers(self) -> None:
@@ -72,7 +72,10 @@ class HubParser(FlaskParser):
             error = BadRequest(
                 description="The request has text the hub cannot store: a NUL character or an unpaired surrogate."
             )
-            error.data = {"messages": {name: ["Remove the NUL character or unpaired surrogate."] for name in bad}}
+            # webargs reads field errors from ``data``, which werkzeug's exceptions do not declare.
+            error.data = {  # type: ignore[attr-defined]
+                "messages": {name: ["Remove the NUL character or unpaired surrogate."] for name in bad}
+            }
             raise error
         return data
 
@@ -80,7 +83,7 @@ class HubParser(FlaskParser):
         abort(400, description="The request body is not valid JSON.")
 
 
-class ApiBlueprint(flask_smorest.Blueprint):  # type: ignore[misc]
+class ApiBlueprint(flask_smorest.Blueprint):
     """The blueprint every API package builds on: bodies are read by :class:`HubParser`."""
 
     ARGUMENTS_PARSER = HubParser()

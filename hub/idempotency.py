@@ -16,13 +16,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.db import db, utcnow
+from hub.db import Model, db, utcnow
 from hub.permissions import Invalid
 
 KEY_MAX = 200
 
 
-class IdempotencyKey(db.Model):
+class IdempotencyKey(Model):
     __tablename__ = "idempotency_keys"
 
     id: Mapped[int] = mapped_column(primary_key=True)

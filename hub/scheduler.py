@@ -28,7 +28,7 @@ from flask import Flask
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.audit import Origin, set_origin
-from hub.db import db, is_postgres, unit_of_work, utcnow
+from hub.db import Model, db, is_postgres, unit_of_work, utcnow
 from hub.modules import MODULES
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class Job:
     description: str = ""
 
 
-class JobRun(db.Model):
+class JobRun(Model):
     __tablename__ = "job_runs"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,6 +4,8 @@ which list every top-level package of the repository."""
 
 from __future__ import annotations
 
+import ast
+import importlib
 import subprocess
 import sys
 import tomllib
@@ -222,3 +224,92 @@ def test_the_rota_never_imports_consent_or_referrals() -> None:
         and not c.get("ignore_imports")
     ]
     assert forbidding, "no forbidden contract keeps rota from importing consent and referrals"
+
+
+# Every use case checks the policy named after it -----------------------------------------------
+
+# Public functions of a package's services.py that check no policy of their own name, each with why.
+# (Keep this short: a helper belongs in a private name or another module, not in the public surface.)
+SYSTEM_ONLY: dict[str, str] = {}
+
+
+def _policy_calls(function: ast.FunctionDef) -> set[str]:
+    """Names of ``policies.<name>(...)`` called anywhere in the function."""
+    return {
+        node.func.attr
+        for node in ast.walk(function)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "policies"
+    }
+
+
+def _services_without_their_policy(package: str, source: str) -> list[str]:
+    offenders = []
+    for node in ast.parse(source).body:
+        if not isinstance(node, ast.FunctionDef) or node.name.startswith("_"):
+            continue
+        name = f"{package}.services.{node.name}"
+        if f"can_{node.name}" not in _policy_calls(node) and name not in SYSTEM_ONLY:
+            offenders.append(f"{name} does not call policies.can_{node.name}(...)")
+    return offenders
+
+
+def _service_modules() -> list[Path]:
+    return sorted(path for path in ROOT.glob("*/services.py") if path.parent.name in _top_level_packages(ROOT))
+
+
+def test_every_public_service_function_calls_the_policy_named_after_it() -> None:
+    """CKAN's auth audit, made static: ``verb_noun`` checks ``policies.can_verb_noun``, and that policy
+    exists, so the page deciding which buttons to show and the service ask the same question."""
+    modules = _service_modules()
+    assert {p.parent.name for p in modules} >= {"agencies", "consent", "referrals"}
+    offenders: list[str] = []
+    for path in modules:
+        offenders += _services_without_their_policy(path.parent.name, path.read_text())
+        policies = importlib.import_module(f"{path.parent.name}.policies")
+        for node in ast.parse(path.read_text()).body:
+            public = isinstance(node, ast.FunctionDef) and not node.name.startswith("_")
+            if public and not callable(getattr(policies, f"can_{node.name}", None)):
+                offenders.append(f"{path.parent.name}.policies has no can_{node.name}")
+    assert not offenders, "\n  ".join(["use cases without their policy:", *offenders])
+
+
+def test_the_policy_check_catches_a_service_that_skips_its_policy() -> None:
+    source = (
+        "def give_thing(actor, thing):\n"
+        "    require(policies.can_view_thing(actor, thing))\n"
+        "def take_thing(actor, thing):\n"
+        "    require(policies.can_take_thing(actor, thing))\n"
+        "def _helper():\n"
+        "    pass\n"
+    )
+    assert _services_without_their_policy("pkg", source) == [
+        "pkg.services.give_thing does not call policies.can_give_thing(...)"
+    ]
+
+
+# mypy, strict, on the kernel and every module that holds rules --------------------------------
+
+RULE_MODULES = ("services", "policies", "queries", "jobs", "handlers", "sharing", "work", "messaging", "notify")
+
+
+def test_mypy_checks_every_module_that_holds_rules() -> None:
+    files = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]["files"])
+    assert "hub" in files
+    missing = [
+        f"{package}/{name}.py"
+        for package in sorted(_top_level_packages(ROOT) - {"hub"})
+        for name in RULE_MODULES
+        if (ROOT / package / f"{name}.py").exists() and f"{package}/{name}.py" not in files
+    ]
+    assert not missing, f"add to [tool.mypy] files in pyproject.toml: {missing}"
+
+
+def test_mypy_strict_finds_no_errors() -> None:
+    mypy = Path(sys.executable).with_name("mypy")
+    result = subprocess.run(  # noqa: S603 - a fixed command from our own venv
+        [str(mypy)], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

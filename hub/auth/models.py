@@ -7,11 +7,11 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.db import TimestampMixin, db, enum_column
+from hub.db import Model, TimestampMixin, enum_column
 from hub.permissions import MANAGERS, Role
 
 
-class User(TimestampMixin, db.Model):
+class User(TimestampMixin, Model):
     """A person who signs in: host-organisation staff or partner-agency staff.
 
     ``agency_id`` names the organisation the user works for (the host
@@ -77,7 +77,7 @@ class User(TimestampMixin, db.Model):
         return f"<User {self.id} {self.role}>"
 
 
-class AuthSession(db.Model):
+class AuthSession(Model):
     """One signed-in browser. The cookie holds a token; we store its hash."""
 
     __tablename__ = "auth_sessions"
@@ -92,7 +92,7 @@ class AuthSession(db.Model):
     ip: Mapped[str | None] = mapped_column(sa.String(45))
 
 
-class LoginAttempt(db.Model):
+class LoginAttempt(Model):
     """A failed sign-in step or client authentication, kept for throttling.
 
     ``account_key`` is a keyed hash of the email (or of the partner system's client id).

@@ -8,7 +8,7 @@ import enum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.db import db, enum_column, utcnow
+from hub.db import Model, enum_column, utcnow
 
 
 class EmailStatus(enum.StrEnum):
@@ -18,7 +18,7 @@ class EmailStatus(enum.StrEnum):
     HELD = "held"  # no mail server configured (the demo): readable in the hub only
 
 
-class Notification(db.Model):
+class Notification(Model):
     __tablename__ = "notifications"
 
     id: Mapped[int] = mapped_column(primary_key=True)

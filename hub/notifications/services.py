@@ -73,11 +73,11 @@ def notify(
     return message
 
 
-def unread_count(user: User) -> int:
+def unread_count(user_id: int) -> int:
     return (
         db.session.scalar(
             sa.select(sa.func.count(Notification.id)).where(
-                Notification.user_id == user.id, Notification.read_at.is_(None)
+                Notification.user_id == user_id, Notification.read_at.is_(None)
             )
         )
         or 0

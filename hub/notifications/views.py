@@ -35,12 +35,19 @@ def local_link(link: str) -> str:
     return link if link.startswith("/") else ""
 
 
+def _user_id() -> int:
+    """The signed-in person's id: notifications belong to people, never to systems."""
+    user_id = current_actor().actor_id
+    assert user_id is not None, "signed_in() admits people only"
+    return user_id
+
+
 @bp.get("/notifications")
 @signed_in()
 def notifications() -> Any:
-    actor = current_actor()
+    user_id = _user_id()
     page = _page()
-    items, total = services.notifications_for(actor.actor_id, page, PER_PAGE)
+    items, total = services.notifications_for(user_id, page, PER_PAGE)
     return render_template(
         "notifications/list.html",
         title="Notifications",
@@ -48,25 +55,23 @@ def notifications() -> Any:
         total=total,
         page=page,
         pages=max(1, -(-total // PER_PAGE)),
-        unread=services.unread_count(actor),
+        unread=services.unread_count(user_id),
     )
 
 
 @bp.post("/notifications/<notification_id>/read")
 @signed_in()
 def mark_read(notification_id: str) -> Response:
-    actor = current_actor()
     with unit_of_work():
-        services.mark_read(actor.actor_id, path_id(notification_id))
+        services.mark_read(_user_id(), path_id(notification_id))
     return redirect(url_for("notifications.notifications", page=request.args.get("page", type=int)))
 
 
 @bp.post("/notifications/read-all")
 @signed_in()
 def mark_all_read() -> Response:
-    actor = current_actor()
     with unit_of_work():
-        count = services.mark_read(actor.actor_id)
+        count = services.mark_read(_user_id())
     flash(f"{count} notification{'' if count == 1 else 's'} marked as read.")
     return redirect(url_for("notifications.notifications"))
 

@@ -9,7 +9,7 @@ import hmac
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from hub.db import db, utcnow
+from hub.db import Model, utcnow
 
 
 def secret_hash(value: str) -> str:
@@ -18,7 +18,7 @@ def secret_hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-class OAuthClient(db.Model):
+class OAuthClient(Model):
     """A partner system. It acts for one agency, within its scopes."""
 
     __tablename__ = "oauth_clients"
@@ -67,7 +67,7 @@ class OAuthClient(db.Model):
         return grant_type == "client_credentials"
 
 
-class OAuthToken(db.Model):
+class OAuthToken(Model):
     """An access token. Only its SHA-256 is kept; revocation marks, never deletes."""
 
     __tablename__ = "oauth_tokens"

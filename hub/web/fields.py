@@ -36,7 +36,7 @@ class SingleLine(validate.Validator):
 
     def __call__(self, value: Any) -> Any:
         if isinstance(value, str) and has_control_characters(value):
-            raise ma.ValidationError(self.error)
+            raise ma.ValidationError(self.error or NOT_ONE_LINE)
         return value
 
 

@@ -92,7 +92,8 @@ def documented_scope(blp: Any, scope: str) -> Callable[[F], F]:
     """:func:`api_scope`, also declared in the OpenAPI document of ``blp``."""
 
     def decorator(view: F) -> F:
-        return api_scope(scope)(blp.doc(security=[{"oauth2": [scope]}])(view))
+        documented: F = blp.doc(security=[{"oauth2": [scope]}])(view)
+        return api_scope(scope)(documented)
 
     return decorator
 

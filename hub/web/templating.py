@@ -28,7 +28,7 @@ def _unread_notifications() -> int:
     if not current_user.is_authenticated:
         return 0
     if "unread_notifications" not in g:
-        g.unread_notifications = unread_count(current_user)
+        g.unread_notifications = unread_count(current_user.id)
     return int(g.unread_notifications)
 
 
