@@ -7,8 +7,12 @@ Invariants:
   data categories, given and not yet expired or withdrawn) or a safeguarding
   decision (approved by a second manager, or an emergency share awaiting that
   approval), checked at the moment of each disclosure.
-- Withdrawal takes effect at once; ``consent_withdrawn`` (and, from the daily
-  job, ``consent_expired``) tell the packages above so they stop sharing.
+- Whether a basis covers a disclosure is decided in one place,
+  :mod:`consent.sharing`, at the moment of each disclosure; an emergency
+  safeguarding share counts only until its second approval falls due.
+- When a basis ends (withdrawal at once; expiry, review and unapproved
+  emergencies by the daily job) ``signals.basis_ended`` tells the packages
+  above, so they stop sharing.
 - Every disclosure to, or view by, someone outside the host organisation is
   logged with who, to whom, what categories, when and on what basis.
 """
@@ -20,6 +24,9 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from consent import api, views
+    from consent.work import CaseloadWork
+    from hub import work
 
+    work.register(app, CaseloadWork())
     app.register_blueprint(views.bp)
     api.register(app)

@@ -10,15 +10,19 @@ from hub.scheduler import Job
 def expire_consents() -> str:
     consents = services.expire_lapsed_consents(SYSTEM)
     decisions = services.end_unreviewed_decisions(SYSTEM)
-    return f"{consents} consents expired, {decisions} unreviewed decisions ended"
+    emergencies = services.lapse_unapproved_emergencies(SYSTEM)
+    return (
+        f"{consents} consents expired, {decisions} unreviewed decisions ended, "
+        f"{emergencies} unapproved emergency shares stopped"
+    )
 
 
 def remind_expiring() -> str:
-    return f"{services.remind_expiring_consents()} reminders"
+    return f"{services.remind_expiring_consents(SYSTEM)} reminders"
 
 
-def flag_emergencies() -> str:
-    return f"{services.flag_overdue_emergencies()} overdue"
+def remind_emergencies() -> str:
+    return f"{services.remind_unapproved_emergencies(SYSTEM)} awaiting approval"
 
 
 JOBS = [
@@ -26,7 +30,10 @@ JOBS = [
         "consent.expire-lapsed",
         expire_consents,
         cron={"hour": 0, "minute": 10},
-        description="Expire consents past their end date, end decisions past review; hold what they covered",
+        description=(
+            "Expire consents past their end date, end decisions past review and emergency shares not approved "
+            "in time; hold what they covered"
+        ),
     ),
     Job(
         "consent.remind-expiring",
@@ -35,9 +42,9 @@ JOBS = [
         description="Tell key workers about consents expiring soon",
     ),
     Job(
-        "consent.flag-overdue-emergencies",
-        flag_emergencies,
+        "consent.remind-emergency-approvals",
+        remind_emergencies,
         cron={"hour": 8, "minute": 0},
-        description="Tell managers about emergency shares without their second approval",
+        description="Tell managers about emergency shares whose second approval falls due today or next",
     ),
 ]

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agencies.models import Agency
 from hub.auth.models import User
-from hub.db import db, enum_column, utcnow
+from hub.db import Model, enum_column, utcnow
 
 
 class Purpose(enum.StrEnum):
@@ -70,7 +70,7 @@ class ConsentStatus(enum.StrEnum):
     EXPIRED = "expired"
 
 
-class ServiceUser(db.Model):
+class ServiceUser(Model):
     """A woman the charity supports. The least data needed: names, date of
     birth, a hub reference and her key worker."""
 
@@ -91,7 +91,7 @@ class ServiceUser(db.Model):
         return f"{self.given_name} {self.family_name}"
 
 
-class ConsentRecord(db.Model):
+class ConsentRecord(Model):
     """Her permission to share named categories with one named agency, for named purposes."""
 
     __tablename__ = "consent_records"
@@ -122,11 +122,18 @@ class ConsentRecord(db.Model):
     service_user: Mapped[ServiceUser] = relationship()
     recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
 
+    kind = "consent"
+
     def valid_at(self, moment: dt.datetime, on: dt.date) -> bool:
         """Whether this consent was a basis for sharing at ``moment`` (``on`` is its London date)."""
         if self.withdrawn_at is not None and self.withdrawn_at <= moment:
             return False
         return self.given_on <= on <= self.expires_on
+
+    @property
+    def last_day(self) -> dt.date:
+        """The last day it can be a basis, as things stand."""
+        return self.expires_on
 
     def covers(self, purpose: str, categories: set[str]) -> bool:
         return purpose in self.purposes and categories <= set(self.data_categories)
@@ -167,7 +174,7 @@ class Para18Reason(enum.StrEnum):
         }[self.value]
 
 
-class SafeguardingDecision(db.Model):
+class SafeguardingDecision(Model):
     """A manager's decision to share without consent, because of serious risk of harm."""
 
     __tablename__ = "safeguarding_decisions"
@@ -201,19 +208,37 @@ class SafeguardingDecision(db.Model):
     decided_by: Mapped[User] = relationship(foreign_keys=[decided_by_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
 
+    kind = "safeguarding"
+
     def shares_from(self) -> dt.datetime | None:
         """When sharing on this basis became allowed: at once for an emergency, else at approval."""
         if self.emergency:
             return self.decided_at
         return self.approved_at
 
+    @property
+    def awaiting_approval(self) -> bool:
+        """An emergency share that no second manager has approved yet."""
+        return self.emergency and self.approved_at is None
+
+    @property
+    def last_day(self) -> dt.date:
+        """The last day it can be a basis, as things stand: an unapproved emergency share
+        only until its approval falls due, anything else until its review date."""
+        if self.awaiting_approval and self.approval_due_on is not None:
+            return min(self.approval_due_on, self.review_on)
+        return self.review_on
+
     def valid_at(self, moment: dt.datetime, on: dt.date) -> bool:
+        """Whether it was a basis at ``moment`` (``on`` is its London date), from the
+        timestamps alone: shared from approval (an emergency: from the decision, but
+        only until its approval falls due), never after it ended or its last day."""
         start = self.shares_from()
-        if start is None or start > moment or self.status in {SafeguardingStatus.REJECTED, SafeguardingStatus.PENDING}:
+        if start is None or start > moment:
             return False
         if self.ended_at is not None and self.ended_at <= moment:
             return False
-        return on <= self.review_on
+        return on <= self.last_day
 
     def covers(self, purpose: str, categories: set[str]) -> bool:
         return purpose in self.purposes and categories <= set(self.data_categories)
@@ -224,7 +249,7 @@ class DisclosureKind(enum.StrEnum):
     VIEWED = "viewed"  # someone outside the host organisation viewed it
 
 
-class Disclosure(db.Model):
+class Disclosure(Model):
     """One disclosure of a service user's information outside the host organisation."""
 
     __tablename__ = "disclosures"

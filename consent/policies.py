@@ -8,14 +8,19 @@ shares with them, and nothing else).
 |--------------------------------------|---------------|--------------|----------|
 | see service users, consents, history | yes           | yes          | no       |
 | add a service user, record/withdraw consent | yes    | yes          | no       |
-| decide to share without consent      | yes           | no           | no       |
-| approve such a decision              | another manager than the one who decided | no | no |
+| decide to share without consent      | manager only  | no           | no       |
+| approve or reject such a decision    | another manager than the one who decided | no | no |
+
+Sharing without consent is a manager's decision, checked by a second
+manager: the hub administrator (who looks after accounts and configuration)
+takes no part in it. The daily jobs act as the hub itself (``SYSTEM``) and
+nobody else may run them.
 """
 
 from __future__ import annotations
 
 from consent.models import SafeguardingDecision
-from hub.permissions import Actor
+from hub.permissions import Actor, Role
 
 
 def can_view_service_users(actor: Actor) -> bool:
@@ -35,7 +40,7 @@ def can_withdraw_consent(actor: Actor) -> bool:
 
 
 def can_decide_safeguarding(actor: Actor) -> bool:
-    return actor.is_manager and actor.actor_kind == "user"
+    return actor.role is Role.MANAGER and actor.actor_kind == "user"
 
 
 def can_approve_safeguarding(actor: Actor, decision: SafeguardingDecision) -> bool:
@@ -43,5 +48,33 @@ def can_approve_safeguarding(actor: Actor, decision: SafeguardingDecision) -> bo
     return can_decide_safeguarding(actor) and actor.actor_id != decision.decided_by_id
 
 
+def can_reject_safeguarding(actor: Actor, decision: SafeguardingDecision) -> bool:
+    return can_approve_safeguarding(actor, decision)
+
+
 def can_end_safeguarding(actor: Actor) -> bool:
     return can_decide_safeguarding(actor)
+
+
+def _the_hub_itself(actor: Actor) -> bool:
+    return actor.actor_kind == "system"
+
+
+def can_expire_lapsed_consents(actor: Actor) -> bool:
+    return _the_hub_itself(actor)
+
+
+def can_end_unreviewed_decisions(actor: Actor) -> bool:
+    return _the_hub_itself(actor)
+
+
+def can_lapse_unapproved_emergencies(actor: Actor) -> bool:
+    return _the_hub_itself(actor)
+
+
+def can_remind_expiring_consents(actor: Actor) -> bool:
+    return _the_hub_itself(actor)
+
+
+def can_remind_unapproved_emergencies(actor: Actor) -> bool:
+    return _the_hub_itself(actor)

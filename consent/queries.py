@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from agencies.models import Agency, AgencyKind
 from consent import policies
 from consent.models import (
     ConsentRecord,
-    ConsentStatus,
     Disclosure,
     SafeguardingDecision,
     SafeguardingStatus,
     ServiceUser,
 )
 from hub.auth.models import User
-from hub.db import db, today, utcnow
+from hub.db import db, today
 from hub.oauth.models import OAuthClient
 from hub.permissions import Actor, NotFound
 
@@ -155,55 +152,6 @@ def disclosure_actors(disclosures: list[Disclosure]) -> dict[tuple[str, int], st
         for client_id, name in rows:
             names[("client", client_id)] = f"{name} (partner system)"
     return names
-
-
-def partner_agencies() -> list[Agency]:
-    """Every agency a woman's information could be shared with: all but the host organisation."""
-    return list(db.session.scalars(sa.select(Agency).where(Agency.kind != AgencyKind.HOST).order_by(Agency.name)))
-
-
-@dataclass(frozen=True)
-class Coverage:
-    """What her valid consents and approved safeguarding decisions allow sharing with one agency now."""
-
-    consents: list[ConsentRecord] = field(default_factory=list)
-    decisions: list[SafeguardingDecision] = field(default_factory=list)
-
-    def covering(self, purpose: str, category: str) -> ConsentRecord | SafeguardingDecision | None:
-        """The first valid basis covering this category for this purpose (consent before safeguarding)."""
-        for basis in [*self.consents, *self.decisions]:
-            if purpose in basis.purposes and category in basis.data_categories:
-                return basis
-        return None
-
-    @property
-    def any(self) -> bool:
-        return bool(self.consents or self.decisions)
-
-
-def coverage(actor: Actor, service_user_id: int, agency_id: int) -> Coverage:
-    """Her valid bases for sharing with this agency, now (the same test as
-    :func:`consent.services.sharing_basis`, for showing rather than deciding)."""
-    _staff_only(actor)
-    moment, on = utcnow(), today()
-    consents = db.session.scalars(
-        sa.select(ConsentRecord)
-        .where(
-            ConsentRecord.service_user_id == service_user_id,
-            ConsentRecord.agency_id == agency_id,
-            ConsentRecord.status == ConsentStatus.ACTIVE,
-        )
-        .order_by(ConsentRecord.expires_on.desc())
-    ).all()
-    decisions = db.session.scalars(
-        sa.select(SafeguardingDecision)
-        .where(SafeguardingDecision.service_user_id == service_user_id, SafeguardingDecision.agency_id == agency_id)
-        .order_by(SafeguardingDecision.id.desc())
-    ).all()
-    return Coverage(
-        consents=[c for c in consents if c.valid_at(moment, on)],
-        decisions=[d for d in decisions if d.valid_at(moment, on)],
-    )
 
 
 def emergency_overdue(decision: SafeguardingDecision, on: dt.date | None = None) -> bool:

@@ -8,7 +8,6 @@ never a name or a detail of her life.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,26 +19,23 @@ from consent.information import INFORMATION_VERSION
 from consent.models import (
     ConsentRecord,
     ConsentStatus,
-    DataCategory,
-    Disclosure,
-    DisclosureKind,
-    Purpose,
     SafeguardingDecision,
     SafeguardingStatus,
     ServiceUser,
 )
+from consent.sharing import BasisKind, BasisRef
 from hub import audit
 from hub.auth.models import User
 from hub.auth.services import active_managers
-from hub.db import db, london_date, today, utcnow
+from hub.db import db, today, utcnow
 from hub.db import new_reference as db_new_reference
 from hub.notifications.services import notify
-from hub.permissions import Actor, Conflict, Invalid, require
+from hub.permissions import Actor, Conflict, Invalid, Role, require
 from hub.settings_access import settings
 from hub.workdays import add_working_days
 
 
-def new_reference() -> str:
+def _new_reference() -> str:
     return db_new_reference("SU", ServiceUser.reference)
 
 
@@ -70,7 +66,7 @@ def create_service_user(actor: Actor, data: dict[str, Any]) -> ServiceUser:
     if key_worker is None and actor.actor_kind == "user":
         key_worker = db.session.get(User, actor.actor_id)
     person = ServiceUser(
-        reference=new_reference(),
+        reference=_new_reference(),
         given_name=data["given_name"],
         family_name=data["family_name"],
         date_of_birth=data.get("date_of_birth"),
@@ -135,19 +131,32 @@ def withdraw_consent(actor: Actor, record: ConsentRecord, reason: str) -> Consen
     record.withdrawal_reason = reason
     db.session.flush()
     audit.record(actor, "consent.withdrawn", record, service_user_id=record.service_user_id)
-    signals.basis_ended.send(record, reason="withdrawn", actor=actor)
+    signals.basis_ended.send(BasisRef(BasisKind.CONSENT, record.id), reason="withdrawn", actor=actor)
     return record
+
+
+def _ref(decision: SafeguardingDecision) -> BasisRef:
+    return BasisRef(BasisKind.SAFEGUARDING, decision.id)
+
+
+def _approvers(but: int | None = None) -> list[User]:
+    """Who may approve a decision to share without consent: managers (not the hub administrator)."""
+    return [m for m in active_managers() if m.role is Role.MANAGER and m.id != but]
+
+
+# The daily jobs ---------------------------------------------------------------
 
 
 def expire_lapsed_consents(actor: Actor) -> int:
     """Mark consents past their expiry date as expired (the daily job)."""
+    require(policies.can_expire_lapsed_consents(actor), "Only the hub's own jobs expire consents.")
     lapsed = db.session.scalars(
         sa.select(ConsentRecord).where(ConsentRecord.status == ConsentStatus.ACTIVE, ConsentRecord.expires_on < today())
     ).all()
     for record in lapsed:
         record.status, record.expired_at = ConsentStatus.EXPIRED, utcnow()
         audit.record(actor, "consent.expired", record, service_user_id=record.service_user_id)
-        signals.basis_ended.send(record, reason="expired", actor=actor)
+        signals.basis_ended.send(BasisRef(BasisKind.CONSENT, record.id), reason="expired", actor=actor)
     db.session.flush()
     return len(lapsed)
 
@@ -155,6 +164,7 @@ def expire_lapsed_consents(actor: Actor) -> int:
 def end_unreviewed_decisions(actor: Actor) -> int:
     """End safeguarding decisions whose review date has passed without a new decision
     (the daily job): sharing on them stops, and what they covered goes on hold."""
+    require(policies.can_end_unreviewed_decisions(actor), "Only the hub's own jobs end decisions.")
     lapsed = db.session.scalars(
         sa.select(SafeguardingDecision).where(
             SafeguardingDecision.status.in_([SafeguardingStatus.APPROVED, SafeguardingStatus.EMERGENCY]),
@@ -165,13 +175,51 @@ def end_unreviewed_decisions(actor: Actor) -> int:
         decision.status, decision.ended_at = SafeguardingStatus.ENDED, utcnow()
         decision.end_reason = "The review date passed without a review."
         audit.record(actor, "safeguarding.lapsed", decision, service_user_id=decision.service_user_id)
-        signals.basis_ended.send(decision, reason="ended", actor=actor)
+        signals.basis_ended.send(_ref(decision), reason="ended", actor=actor)
     db.session.flush()
     return len(lapsed)
 
 
-def remind_expiring_consents() -> int:
+def lapse_unapproved_emergencies(actor: Actor) -> int:
+    """End emergency shares whose second approval fell due without coming (the daily job).
+
+    They stopped counting as a basis at the end of their due day already
+    (:meth:`SafeguardingDecision.valid_at`); this records it, puts what they
+    covered on hold exactly as a withdrawal does, and tells the managers.
+    """
+    require(policies.can_lapse_unapproved_emergencies(actor), "Only the hub's own jobs end decisions.")
+    lapsed = db.session.scalars(
+        sa.select(SafeguardingDecision).where(
+            SafeguardingDecision.status == SafeguardingStatus.EMERGENCY,
+            SafeguardingDecision.approved_at.is_(None),
+            SafeguardingDecision.approval_due_on < today(),
+        )
+    ).all()
+    for decision in lapsed:
+        decision.status, decision.ended_at = SafeguardingStatus.ENDED, utcnow()
+        decision.end_reason = "No second manager approved it by the day it was due."
+        audit.record(actor, "safeguarding.emergency_lapsed", decision, service_user_id=decision.service_user_id)
+        signals.basis_ended.send(_ref(decision), reason="lapsed", actor=actor)
+        for manager in _approvers():
+            notify(
+                user=manager,
+                kind="safeguarding.emergency_lapsed",
+                subject=f"Emergency share {decision.id} has stopped: it was not approved in time",
+                body=(
+                    f"The emergency decision {decision.id} to share without consent was not approved by a second "
+                    f"manager by {decision.approval_due_on:%-d %B %Y}, so it no longer allows sharing and what it "
+                    "covered is on hold. Record a new decision if sharing is still necessary."
+                ),
+                link=f"/safeguarding/{decision.id}",
+                dedupe_key=f"safeguarding-lapsed:{decision.id}:{manager.id}",
+            )
+    db.session.flush()
+    return len(lapsed)
+
+
+def remind_expiring_consents(actor: Actor) -> int:
     """Tell the key worker, once, a set number of days before a consent expires."""
+    require(policies.can_remind_expiring_consents(actor), "Only the hub's own jobs send these reminders.")
     horizon = today() + dt.timedelta(days=settings().consent_reminder_days)
     due = db.session.scalars(
         sa.select(ConsentRecord)
@@ -215,6 +263,13 @@ def decide_safeguarding(actor: Actor, person: ServiceUser, data: dict[str, Any])
         raise Invalid.on_field("not_told_reason", "Say why she was not told")
     if data["review_on"] <= today():
         raise Invalid.on_field("review_on", "The review date must be in the future")
+    latest = today() + relativedelta(months=settings().safeguarding_review_months)
+    if data["review_on"] > latest:
+        raise Invalid.on_field(
+            "review_on",
+            f"Review a decision to share without consent within {settings().safeguarding_review_months} months, "
+            f"by {latest:%-d %B %Y} at the latest",
+        )
     emergency = bool(data.get("emergency"))
     decision = SafeguardingDecision(
         service_user_id=person.id,
@@ -244,24 +299,24 @@ def decide_safeguarding(actor: Actor, person: ServiceUser, data: dict[str, Any])
         emergency=emergency,
         data_categories=decision.data_categories,
     )
-    for manager in active_managers():
-        if manager.id != actor.actor_id:
-            notify(
-                user=manager,
-                kind="safeguarding.approval_needed",
-                subject=f"Approval needed: sharing without consent for {person.reference}",
-                body=(
-                    f"A manager decided to share information about {person.reference} with {agency.name} "
-                    "without her consent. A second manager must review it"
-                    + (
-                        f" by {decision.approval_due_on:%-d %B %Y} (shared already: emergency)."
-                        if emergency
-                        else " before anything is shared."
-                    )
-                ),
-                link=f"/safeguarding/{decision.id}",
-                dedupe_key=f"safeguarding-approve:{decision.id}:{manager.id}",
-            )
+    for manager in _approvers(but=actor.actor_id):
+        notify(
+            user=manager,
+            kind="safeguarding.approval_needed",
+            subject=f"Approval needed: sharing without consent for {person.reference}",
+            body=(
+                f"A manager decided to share information about {person.reference} with {agency.name} "
+                "without her consent. A second manager must review it"
+                + (
+                    f" by {decision.approval_due_on:%-d %B %Y}: it shares at once, as an emergency, "
+                    "and stops sharing if nobody approves it by then."
+                    if emergency
+                    else " before anything is shared."
+                )
+            ),
+            link=f"/safeguarding/{decision.id}",
+            dedupe_key=f"safeguarding-approve:{decision.id}:{manager.id}",
+        )
     return decision
 
 
@@ -271,6 +326,8 @@ def approve_safeguarding(actor: Actor, decision: SafeguardingDecision) -> Safegu
     )
     if decision.status not in {SafeguardingStatus.PENDING, SafeguardingStatus.EMERGENCY}:
         raise Conflict(f"This decision is {decision.status.value}.")
+    if decision.awaiting_approval and decision.last_day < today():
+        raise Conflict("Its approval was due by the end of its due day: it has stopped sharing. Record a new decision.")
     decision.status, decision.approved_by_id, decision.approved_at = (
         SafeguardingStatus.APPROVED,
         actor.actor_id,
@@ -284,7 +341,7 @@ def approve_safeguarding(actor: Actor, decision: SafeguardingDecision) -> Safegu
 def reject_safeguarding(actor: Actor, decision: SafeguardingDecision, reason: str) -> SafeguardingDecision:
     """Refuse a decision; an emergency share already made stops at once."""
     require(
-        policies.can_approve_safeguarding(actor, decision), "A second manager, not the one who decided, must review it."
+        policies.can_reject_safeguarding(actor, decision), "A second manager, not the one who decided, must review it."
     )
     if decision.status not in {SafeguardingStatus.PENDING, SafeguardingStatus.EMERGENCY}:
         raise Conflict(f"This decision is {decision.status.value}.")
@@ -293,7 +350,7 @@ def reject_safeguarding(actor: Actor, decision: SafeguardingDecision, reason: st
     db.session.flush()
     audit.record(actor, "safeguarding.rejected", decision, service_user_id=decision.service_user_id)
     if was_sharing:
-        signals.basis_ended.send(decision, reason="rejected", actor=actor)
+        signals.basis_ended.send(_ref(decision), reason="rejected", actor=actor)
     return decision
 
 
@@ -304,134 +361,34 @@ def end_safeguarding(actor: Actor, decision: SafeguardingDecision, reason: str) 
     decision.status, decision.ended_at, decision.end_reason = SafeguardingStatus.ENDED, utcnow(), reason
     db.session.flush()
     audit.record(actor, "safeguarding.ended", decision, service_user_id=decision.service_user_id)
-    signals.basis_ended.send(decision, reason="ended", actor=actor)
+    signals.basis_ended.send(_ref(decision), reason="ended", actor=actor)
     return decision
 
 
-def flag_overdue_emergencies() -> int:
-    """Tell managers, once a day, about emergency shares past their approval date."""
-    overdue = db.session.scalars(
+def remind_unapproved_emergencies(actor: Actor) -> int:
+    """Tell the managers, once a day, about emergency shares whose second approval falls
+    due today or on the next working day: they stop sharing after that day."""
+    require(policies.can_remind_unapproved_emergencies(actor), "Only the hub's own jobs send these reminders.")
+    due = db.session.scalars(
         sa.select(SafeguardingDecision).where(
-            SafeguardingDecision.status == SafeguardingStatus.EMERGENCY, SafeguardingDecision.approval_due_on < today()
+            SafeguardingDecision.status == SafeguardingStatus.EMERGENCY,
+            SafeguardingDecision.approved_at.is_(None),
+            SafeguardingDecision.approval_due_on >= today(),
+            SafeguardingDecision.approval_due_on <= add_working_days(today(), 1),
         )
     ).all()
-    for decision in overdue:
-        for manager in active_managers():
+    for decision in due:
+        for manager in _approvers(but=decision.decided_by_id):
             notify(
                 user=manager,
-                kind="safeguarding.approval_overdue",
-                subject=f"Overdue: second approval of emergency share {decision.id}",
+                kind="safeguarding.approval_due",
+                subject=f"Approve or reject emergency share {decision.id} by {decision.approval_due_on:%-d %B %Y}",
                 body=(
-                    "An emergency share without consent has not had its second approval, which was due on "
-                    f"{decision.approval_due_on:%-d %B %Y}. Review it now."
+                    "An emergency share without consent is waiting for a second manager. Unless it is approved by "
+                    f"the end of {decision.approval_due_on:%-d %B %Y}, it stops sharing and what it covered goes "
+                    "on hold. Review it now."
                 ),
                 link=f"/safeguarding/{decision.id}",
-                dedupe_key=f"safeguarding-overdue:{decision.id}:{manager.id}:{today().isoformat()}",
+                dedupe_key=f"safeguarding-due:{decision.id}:{manager.id}:{today().isoformat()}",
             )
-    return len(overdue)
-
-
-# The sharing check and the disclosure log --------------------------------------
-
-
-@dataclass(frozen=True)
-class Basis:
-    """What allows a disclosure: one consent or one safeguarding decision."""
-
-    consent: ConsentRecord | None = None
-    safeguarding: SafeguardingDecision | None = None
-
-    @property
-    def kind(self) -> str:
-        return "consent" if self.consent is not None else "safeguarding"
-
-    @property
-    def id(self) -> int:
-        return self.consent.id if self.consent is not None else self.safeguarding.id  # type: ignore[union-attr]
-
-
-@dataclass(frozen=True)
-class Missing:
-    """Why nothing allows the disclosure: what no valid basis covers."""
-
-    agency: bool = False
-    purpose: bool = False
-    data_categories: list[str] = field(default_factory=list)
-
-    def as_problem(self) -> dict[str, Any]:
-        missing: dict[str, Any] = {"data_categories": self.data_categories}
-        if self.agency:
-            missing["agency"] = "no valid consent or safeguarding decision names this agency"
-        if self.purpose:
-            missing["purpose"] = "no valid basis covers this purpose"
-        return missing
-
-
-def sharing_basis(
-    service_user_id: int,
-    agency_id: int,
-    purpose: Purpose | str,
-    categories: set[str],
-    at: dt.datetime | None = None,
-) -> Basis | Missing:
-    """The basis that covers sharing these categories with this agency for this purpose now (or at ``at``)."""
-    moment = at or utcnow()
-    on = today() if at is None else london_date(at)
-    purpose = str(purpose)
-    consents = db.session.scalars(
-        sa.select(ConsentRecord)
-        .where(ConsentRecord.service_user_id == service_user_id, ConsentRecord.agency_id == agency_id)
-        .order_by(ConsentRecord.expires_on.desc())
-    ).all()
-    decisions = db.session.scalars(
-        sa.select(SafeguardingDecision)
-        .where(SafeguardingDecision.service_user_id == service_user_id, SafeguardingDecision.agency_id == agency_id)
-        .order_by(SafeguardingDecision.id.desc())
-    ).all()
-    valid_consents = [c for c in consents if c.valid_at(moment, on)]
-    valid_decisions = [d for d in decisions if d.valid_at(moment, on)]
-    for consent in valid_consents:
-        if consent.covers(purpose, categories):
-            return Basis(consent=consent)
-    for decision in valid_decisions:
-        if decision.covers(purpose, categories):
-            return Basis(safeguarding=decision)
-    valid = [*valid_consents, *valid_decisions]
-    for_purpose = [b for b in valid if purpose in b.purposes]
-    covered = set().union(*(set(b.data_categories) for b in for_purpose)) if for_purpose else set()
-    return Missing(
-        agency=not valid, purpose=bool(valid) and not for_purpose, data_categories=sorted(categories - covered)
-    )
-
-
-def record_disclosure(
-    actor: Actor,
-    *,
-    service_user_id: int,
-    agency_id: int,
-    kind: DisclosureKind,
-    categories: list[str],
-    purpose: str,
-    basis: Basis,
-    context: str,
-    context_id: int | None,
-) -> Disclosure:
-    disclosure = Disclosure(
-        service_user_id=service_user_id,
-        agency_id=agency_id,
-        kind=kind,
-        data_categories=sorted(categories),
-        purpose=purpose,
-        consent_id=basis.consent.id if basis.consent else None,
-        safeguarding_id=basis.safeguarding.id if basis.safeguarding else None,
-        actor_kind=actor.actor_kind,
-        actor_id=actor.actor_id,
-        context=context,
-        context_id=context_id,
-    )
-    db.session.add(disclosure)
-    db.session.flush()
-    return disclosure
-
-
-ALL_CATEGORIES = [c.value for c in DataCategory]
+    return len(due)

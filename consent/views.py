@@ -17,7 +17,7 @@ from marshmallow import fields, validate
 from werkzeug.wrappers import Response
 
 from agencies import queries as directory
-from consent import policies, queries, schemas, services, signals
+from consent import policies, queries, schemas, services
 from consent.information import INFORMATION, INFORMATION_VERSION
 from consent.models import (
     CATEGORY_LABELS,
@@ -30,6 +30,7 @@ from consent.models import (
     Purpose,
     SafeguardingStatus,
 )
+from hub import registry
 from hub.db import today, unit_of_work
 from hub.permissions import Actor, Conflict, Invalid
 from hub.settings_access import settings
@@ -38,6 +39,7 @@ from hub.web.guards import current_actor, signed_in
 
 bp = Blueprint("consent", __name__, template_folder="templates")
 PER_PAGE = 25
+SEARCH_RESULTS = 50  # a search shows this many at most: add more of her name to narrow it
 CHOICE_FIELDS = ("purposes", "data_categories")
 
 METHOD_LABELS = {
@@ -116,13 +118,14 @@ def information(agency_name: str, expires_on: dt.date) -> tuple[list[str], list[
 # Service users -------------------------------------------------------------------
 
 
-@bp.get("/service-users")
+@bp.route("/service-users", methods=["GET", "POST"])
 @signed_in()
 def service_users() -> Any:
+    """Everyone, page by page; a search is posted, so her name never appears in a URL or a log."""
     actor = current_actor()
-    q = request.args.get("q", "").strip()[:100] or None
-    page = max(1, min(request.args.get("page", 1, type=int) or 1, 100000))
-    people, total = queries.list_service_users(actor, q=q, page=page, per_page=PER_PAGE)
+    q = request.form.get("q", "").strip()[:100] or None if request.method == "POST" else None
+    page = 1 if q else max(1, min(request.args.get("page", 1, type=int) or 1, 100000))
+    people, total = queries.list_service_users(actor, q=q, page=page, per_page=SEARCH_RESULTS if q else PER_PAGE)
     return render_template(
         "consent/service_users.html",
         title="Service users",
@@ -166,8 +169,8 @@ def service_user(service_user_id: str) -> Any:
     disclosures = queries.disclosures_of(actor, person)
     sections = [
         section
-        for _receiver, section in signals.service_user_sections.send(person, actor=actor)
-        if isinstance(section, Markup)
+        for provider in registry.providers("service_user_sections")
+        if isinstance(section := provider(person, actor), Markup)
     ]
     return render_template(
         "consent/service_user.html",
@@ -192,7 +195,7 @@ def record_consent(service_user_id: str) -> Any:
     """Step 1 chooses the agency (the text read to her names it); step 2 records what she agreed to."""
     actor = current_actor()
     person = queries.get_service_user(actor, path_id(service_user_id))
-    agencies = queries.partner_agencies()
+    agencies = directory.partner_agencies()
     chosen = request.values.get("agency_id")
     agency = next((a for a in agencies if str(a.id) == chosen), None)
     errors: dict[str, list[str]] = {}
@@ -306,7 +309,7 @@ def decide_safeguarding(service_user_id: str) -> Any:
         errors=errors,
         values=values,
         person=person,
-        agencies=queries.partner_agencies(),
+        agencies=directory.partner_agencies(),
         purposes=_options(Purpose),
         categories=_options(DataCategory),
         art6=_options(Art6Basis, ART6_LABELS),

@@ -73,6 +73,8 @@ class Settings:
     consent_reminder_days: int = 14
     # Safeguarding: working days within which an emergency share must be approved.
     emergency_approval_days: int = 2
+    # Safeguarding: how far ahead a decision to share without consent may set its review (months).
+    safeguarding_review_months: int = 3
     # How many reverse proxies in front of the hub to trust for client IPs.
     proxy_hops: int = 0
     base_url: str = "http://127.0.0.1:8000"
@@ -113,6 +115,7 @@ class Settings:
             consent_default_months=_int(env, "HUB_CONSENT_DEFAULT_MONTHS", 12),
             consent_reminder_days=_int(env, "HUB_CONSENT_REMINDER_DAYS", 14),
             emergency_approval_days=_int(env, "HUB_EMERGENCY_APPROVAL_DAYS", 2),
+            safeguarding_review_months=_int(env, "HUB_SAFEGUARDING_REVIEW_MONTHS", 3),
             base_url=env.get("HUB_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
             demo=demo,
         )

@@ -8,8 +8,10 @@ Invariants:
   it shares; its details are shown outside the host organisation only while
   such a basis is still valid, and every such view is logged.
 - It is addressed to an active contact (or to the agency's partner leads),
-  never to someone who has left; when a contact leaves, their open referrals
-  move to whoever takes over.
+  never to someone who has left; when a contact leaves, or one of our staff,
+  their open referrals move through the open-work contract (``work.py``).
+- To a partner, nothing in a referral identifies her across referrals unless
+  that referral shares ``identity`` and its basis is valid.
 - Status changes follow ``states.TRANSITIONS`` and are atomic: of two
   simultaneous acknowledgements, exactly one succeeds.
 - Each reminder or escalation is sent once, and never to someone who has left.
@@ -21,8 +23,12 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from hub import registry, work
     from referrals import api, handlers, views
+    from referrals.work import ReferralWork
 
+    work.register(app, ReferralWork())
+    registry.register(app, "service_user_sections", views.service_user_section)
     app.register_blueprint(views.bp)
     api.register(app)
     handlers.connect()

@@ -4,9 +4,11 @@ queries and policies as the web pages.
 - A partner system sees only referrals to its own agency, and only once they
   were sent: anything else answers 404, as if it did not exist.
 - A referral's ``service_user`` and ``reason`` are filled only while a basis
-  for sharing is valid (:func:`referrals.services.details_for`, which logs
+  for sharing is valid (:func:`referrals.services.open_referral`, which logs
   each such view by a partner as a disclosure); otherwise they are null and
-  ``details_available`` is false.
+  ``details_available`` is false. To a partner, ``service_user`` and
+  ``service_user_id`` are filled only when the referral shares ``identity``:
+  nothing else links two referrals about her.
 - ``POST /referrals`` honours ``Idempotency-Key`` (:mod:`hub.idempotency`).
 """
 
@@ -22,9 +24,10 @@ from flask.views import MethodView
 from hub import idempotency
 from hub.db import existing_id, unit_of_work
 from hub.extensions import ApiBlueprint, api, csrf
-from hub.permissions import Actor, Conflict, Scope
+from hub.permissions import Actor, Conflict, Invalid, Scope
 from hub.web.guards import current_actor, documented_scope
 from referrals import queries, schemas, services
+from referrals.actions import ACTIONS, Action
 from referrals.models import Referral
 
 blp = ApiBlueprint(
@@ -40,9 +43,17 @@ def scoped(scope: Scope) -> Callable[[Any], Any]:
     return documented_scope(blp, scope.value)
 
 
+def _reads(actor: Actor) -> bool:
+    """Whether this caller may read referrals: a token with ``referrals:write`` alone takes
+    actions, but its answers never carry her details."""
+    return actor.actor_kind != "client" or Scope.REFERRALS_READ.value in getattr(actor, "scopes", frozenset())
+
+
 def _view(actor: Actor, referral: Referral) -> dict[str, Any]:
     """The referral as this caller may see it (logging the view if it shows her details)."""
-    return schemas.view(referral, services.details_for(actor, referral).visible)
+    if not _reads(actor):
+        return schemas.view(referral, None, actor.is_staff)
+    return schemas.view(referral, services.open_referral(actor, referral), actor.is_staff)
 
 
 # Creating, with Idempotency-Key ---------------------------------------------------
@@ -72,13 +83,16 @@ class Referrals(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """List the referrals you may see; the total is in ``X-Total-Count``.
 
-        Filter by ``status``, ``agency_id``, ``service_user_id`` and ``overdue``. A partner system sees
-        its own agency's referrals, from sent on. Lists never carry her details (``service_user``,
-        ``reason`` and ``details_available`` are null): read one referral to see them, which is logged.
+        Filter by ``status``, ``agency_id``, ``service_user_id`` (host organisation only: 422 for a partner)
+        and ``overdue``. A partner system sees its own agency's referrals, from sent on. Lists never carry
+        her details (``service_user``, ``reason`` and ``details_available`` are null, and for a partner
+        ``service_user_id`` too): read one referral to see them, which is logged.
         """
         actor = current_actor()
+        if args.get("service_user_id") is not None and not actor.is_staff:
+            raise Invalid.on_field("service_user_id", "Only the host organisation can filter by the woman referred")
         page = queries.list_referrals(actor, **args)
-        items = [schemas.view(referral, None) for referral in page.items]
+        items = [schemas.view(referral, None, actor.is_staff) for referral in page.items]
         return items, 200, {"X-Total-Count": str(page.total)}
 
     @scoped(Scope.REFERRALS_WRITE)
@@ -149,7 +163,7 @@ class ReferralEvents(MethodView):
         actor = current_actor()
         referral = queries.get_referral(actor, existing_id(referral_id))
         events = queries.events_of(referral)
-        if services.details_for(actor, referral, log_view=False).visible:
+        if queries.details_visible(actor, referral).visible:
             return events
         return [{**_fields(e, schemas.ReferralEventOut), "note": None} for e in events]
 
@@ -166,7 +180,9 @@ class ReferralMessages(MethodView):
         referral = queries.get_referral(actor, existing_id(referral_id))
         messages = queries.messages_of(referral)
         with unit_of_work():
-            visible = services.details_for(actor, referral, log_view=bool(messages)).visible
+            # Reading messages is reading her details: logged, but only when there are any to read.
+            read = services.open_referral if messages else queries.details_visible
+            visible = read(actor, referral).visible
         if visible:
             return messages
         return [{**_fields(m, schemas.MessageOut), "body": None} for m in messages]
@@ -187,53 +203,27 @@ class ReferralMessages(MethodView):
 
 # Status changes: one documented endpoint per action ---------------------------------
 
-ACTIONS: dict[str, tuple[type, str]] = {
-    "send": (
-        schemas.EmptyIn,
-        "Send a draft (host organisation). 422 with `missing` unless a valid consent or safeguarding decision "
-        "covers the agency, the purpose `referral` and every data category; sets `acknowledge_by` and "
-        "`recipient_contact_id`.",
-    ),
-    "acknowledge": (schemas.EmptyIn, "Acknowledge a sent referral (the receiving agency)."),
-    "accept": (schemas.EmptyIn, "Accept a sent or acknowledged referral (the receiving agency)."),
-    "decline": (schemas.ReasonIn, "Decline a sent or acknowledged referral, with a `reason` (the receiving agency)."),
-    "start": (schemas.EmptyIn, "Start work on an accepted referral (the receiving agency)."),
-    "hold": (schemas.ReasonIn, "Put an accepted or in-progress referral on hold, with a `reason`."),
-    "resume": (
-        schemas.EmptyIn,
-        "Resume a referral on hold; one held because its basis ended needs a valid basis again (422 `missing`).",
-    ),
-    "complete": (schemas.CompleteIn, "Complete a referral in progress, with an optional `outcome`."),
-    "cancel": (schemas.ReasonIn, "Cancel an open referral, with a `reason` (host organisation)."),
-}
 
-
-def _action_view(action: str, schema: type, summary: str) -> type[MethodView]:
+def _action_view(name: str, action: Action) -> type[MethodView]:
     def post(self: MethodView, data: dict[str, Any], referral_id: int) -> Any:
         actor = current_actor()
         with unit_of_work():
             referral = queries.get_referral(actor, existing_id(referral_id))
-            if action == "send":
-                services.send_referral(actor, referral)
-            else:
-                services.act_on_referral(
-                    actor, referral, action, reason=data.get("reason", ""), outcome=data.get("outcome", "")
-                )
+            action.run(actor, referral, data)
             return _view(actor, referral)
 
-    post.__doc__ = f"{summary}\n\nA transition not allowed from the current status is 409."
+    post.__doc__ = f"{action.summary}\n\nNot the caller's to take: 403. Not allowed from the current status: 409."
     decorated = scoped(Scope.REFERRALS_WRITE)(
-        blp.arguments(schema, required=not getattr(schema, "BODY_OPTIONAL", False))(
+        blp.arguments(action.schema, required=not getattr(action.schema, "BODY_OPTIONAL", False))(
             blp.response(200, schemas.ReferralOut)(post)
         )
     )
-    name = f"Referral{action.capitalize()}"
-    return type(name, (MethodView,), {"post": decorated, "__doc__": summary})
+    return type(f"Referral{name.capitalize()}", (MethodView,), {"post": decorated, "__doc__": action.summary})
 
 
-for _action, (_schema, _summary) in ACTIONS.items():
-    _cls = _action_view(_action, _schema, _summary)
-    blp.route(f"/referrals/<int:referral_id>/{_action}", endpoint=_cls.__name__)(_cls)
+for _name, _action in ACTIONS.items():
+    _cls = _action_view(_name, _action)
+    blp.route(f"/referrals/<int:referral_id>/{_name}", endpoint=_cls.__name__)(_cls)
 
 
 def register(app: Flask) -> None:

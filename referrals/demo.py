@@ -13,6 +13,7 @@ from hub.auth.models import User
 from hub.db import db, today
 from hub.workdays import add_working_days
 from referrals import services
+from referrals.actions import ACTIONS
 from referrals.models import Referral, Urgency
 
 # woman index, agency slug, categories, reason, actions by the agency after sending
@@ -87,7 +88,7 @@ def load() -> bool:
         services.send_referral(practitioner, referral)
         for action in actions:
             name, note = action if isinstance(action, tuple) else (action, "")
-            services.act_on_referral(partners[agency.id], referral, name, reason=note, outcome=note)
+            ACTIONS[name].run(partners[agency.id], referral, {"reason": note, "outcome": note})
         made.append(referral)
     # A draft, and a cancelled one.
     services.create_referral(
@@ -109,7 +110,7 @@ def load() -> bool:
         },
     )
     services.send_referral(practitioner, cancelled)
-    services.act_on_referral(practitioner, cancelled, "cancel", reason="Sent to the wrong team by mistake.")
+    services.cancel_referral(practitioner, cancelled, "Sent to the wrong team by mistake.")
     # Overdue: the first referral was sent a week ago and nobody has acknowledged it.
     overdue = made[0]
     overdue.sent_at = overdue.sent_at - dt.timedelta(days=7) if overdue.sent_at else None

@@ -20,12 +20,13 @@ import datetime as dt
 
 import sqlalchemy as sa
 
+from agencies import messaging
 from agencies.models import Agency, Contact
 from hub.auth.services import active_managers
 from hub.db import db, today
 from hub.notifications.services import notify
 from hub.workdays import working_days_between
-from referrals import services
+from referrals import notify as tell
 from referrals.models import Referral, ReferralReminder
 from referrals.states import Status
 
@@ -65,13 +66,13 @@ def _send_stage(referral: Referral, deadline: str, due_on: dt.date, stage: int) 
     )
     dedupe = f"chase:{referral.id}:{deadline}:{due_on.isoformat()}:{stage}"
     if stage == 1:
-        return services.tell_recipient(referral, "referral.overdue", subject, body + " Please do it now.", dedupe)
+        return tell.tell_recipient(referral, "referral.overdue", subject, body + " Please do it now.", dedupe)
     if stage == 2:
         told = 0
         for contact_id in {agency.key_contact_id, agency.deputy_contact_id} - {None}:
             contact = db.session.get(Contact, contact_id)
             if contact is not None and contact.is_active:
-                told += services.tell_contact(
+                told += messaging.tell_contact(
                     contact,
                     kind="referral.escalated",
                     subject=subject,

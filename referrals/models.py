@@ -10,9 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agencies.models import Agency, Contact
 from consent.models import ServiceUser
+from consent.sharing import SharedOnBasis
 from hub.auth.models import User
-from hub.db import TimestampMixin, db, enum_column, utcnow
-from referrals.states import OPEN, Status
+from hub.db import Model, TimestampMixin, enum_column, utcnow
+from referrals.states import Status
 
 
 class Urgency(enum.StrEnum):
@@ -20,7 +21,10 @@ class Urgency(enum.StrEnum):
     URGENT = "urgent"
 
 
-class Referral(TimestampMixin, db.Model):
+class Referral(SharedOnBasis, TimestampMixin, Model):
+    """A request to an agency to provide a service to a woman, shared on one basis
+    (:class:`consent.sharing.SharedOnBasis`: the consent or safeguarding decision it was sent on)."""
+
     __tablename__ = "referrals"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,9 +42,6 @@ class Referral(TimestampMixin, db.Model):
     reason: Mapped[str] = mapped_column(sa.Text, comment="personal data: shown only while a basis is valid")
     urgency: Mapped[Urgency] = mapped_column(enum_column(Urgency, "urgency"), default=Urgency.ROUTINE)
     status: Mapped[Status] = mapped_column(enum_column(Status, "referral_status"), default=Status.DRAFT, index=True)
-    # The basis it was sent on.
-    consent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("consent_records.id"))
-    safeguarding_id: Mapped[int | None] = mapped_column(sa.ForeignKey("safeguarding_decisions.id"))
     sent_at: Mapped[dt.datetime | None]
     acknowledge_by: Mapped[dt.date | None] = mapped_column(index=True)
     acknowledged_at: Mapped[dt.datetime | None]
@@ -56,12 +57,8 @@ class Referral(TimestampMixin, db.Model):
     recipient_contact: Mapped[Contact | None] = relationship(foreign_keys=[recipient_contact_id])
     sender: Mapped[User | None] = relationship(foreign_keys=[sender_user_id])
 
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN
 
-
-class ReferralEvent(db.Model):
+class ReferralEvent(Model):
     """One entry in a referral's timeline."""
 
     __tablename__ = "referral_events"
@@ -78,7 +75,7 @@ class ReferralEvent(db.Model):
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class ReferralMessage(db.Model):
+class ReferralMessage(Model):
     """A message between sender and recipient about a referral."""
 
     __tablename__ = "referral_messages"
@@ -93,7 +90,7 @@ class ReferralMessage(db.Model):
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class ReferralReminder(db.Model):
+class ReferralReminder(Model):
     """A reminder or escalation that has been sent: at most one per stage per deadline."""
 
     __tablename__ = "referral_reminders"

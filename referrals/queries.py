@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from consent import sharing
+from consent.models import DataCategory, Purpose
 from hub.auth.models import User
 from hub.db import db, today
 from hub.permissions import Actor, NotFound
@@ -87,6 +89,40 @@ def list_referrals(
         .offset((page - 1) * per_page)
     ).all()
     return Page(list(items), total, page, per_page)
+
+
+@dataclass(frozen=True)
+class Details:
+    """What a viewer may see of the woman behind a referral, right now.
+
+    ``identity``: her name, date of birth and hub reference may be shown (our
+    staff always; a partner only when the referral shares ``identity`` and its
+    basis is valid). Without it, nothing links this referral to any other
+    about her.
+    """
+
+    visible: bool
+    identity: bool = False
+
+
+def details_and_basis(actor: Actor, referral: Referral) -> tuple[Details, sharing.Basis | None]:
+    """What this viewer may see of her now, and (for a partner) the basis that allows it."""
+    if actor.is_staff:
+        return Details(True, True), None
+    # Another agency's partner, or a referral that never reached the agency: nothing to see.
+    if not policies.can_see_referral(actor, referral) or referral.basis_lost:
+        return Details(False), None
+    basis = sharing.find_basis(
+        referral.service_user_id, referral.agency_id, Purpose.REFERRAL.value, set(referral.data_categories)
+    )
+    if isinstance(basis, sharing.Missing):
+        return Details(False), None
+    return Details(True, DataCategory.IDENTITY.value in referral.data_categories), basis
+
+
+def details_visible(actor: Actor, referral: Referral) -> Details:
+    """What this viewer may see of her now, without recording a view (for histories and lists)."""
+    return details_and_basis(actor, referral)[0]
 
 
 def get_referral(actor: Actor, referral_id: int) -> Referral:

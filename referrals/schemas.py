@@ -52,8 +52,8 @@ class MessageIn(ma.Schema):
 
 
 class ReferralPersonOut(ma.Schema):
-    """The woman referred, as the referral shares her: names and date of birth
-    only if ``identity`` is among its data categories."""
+    """The woman referred, shown only when the referral shares ``identity`` (to a partner,
+    and only while its basis is valid) or to our own staff."""
 
     id = fields.Integer()
     reference = fields.String()
@@ -65,13 +65,14 @@ class ReferralPersonOut(ma.Schema):
 class ReferralOut(ma.Schema):
     """What every party sees. ``service_user`` and ``reason`` are filled only for
     viewers with a valid basis (see :func:`view`), else null with
-    ``details_available`` false."""
+    ``details_available`` false; to a partner, ``service_user`` and
+    ``service_user_id`` only when the referral shares ``identity``."""
 
     id = fields.Integer()
     reference = fields.String()
     status = fields.Enum(Status, by_value=True)
     agency_id = fields.Integer()
-    service_user_id = fields.Integer()
+    service_user_id = fields.Integer(allow_none=True)
     contact_id = fields.Integer(attribute="requested_contact_id", allow_none=True)
     recipient_contact_id = fields.Integer(allow_none=True)
     data_categories = fields.List(fields.String())
@@ -90,25 +91,38 @@ class ReferralOut(ma.Schema):
     updated_at = fields.DateTime()
 
 
-_DETAILS = {"reason", "service_user", "details_available"}
+_DETAILS = {"reason", "service_user", "details_available", "service_user_id"}
 _PLAIN = [field.attribute or name for name, field in ReferralOut().fields.items() if name not in _DETAILS]
 
 
-def view(referral: Any, details_visible: bool | None) -> dict[str, Any]:
+def view(referral: Any, details: Any, staff: bool) -> dict[str, Any]:
     """A referral as one viewer may see it, read eagerly (so it can be dumped
-    after the commit without touching the session). ``details_visible`` comes
-    from :func:`referrals.services.details_for`, which also logs the view; None
-    (in lists) means "not looked at": no details, and no disclosure logged."""
+    after the commit without touching the session).
+
+    ``details`` comes from :func:`referrals.services.open_referral` (which
+    also logs the view); None (in lists) means "not looked at": no details,
+    and no disclosure logged. ``service_user_id`` and ``service_user`` reach
+    a partner only with ``identity`` on a valid basis, so nothing in a
+    referral without it can be joined to another referral about her.
+    """
     out = {name: getattr(referral, name) for name in _PLAIN}
-    out.update(details_available=details_visible, reason=None, service_user=None)
-    if details_visible:
+    visible = bool(details is not None and details.visible)
+    identity = visible and bool(details.identity)
+    out.update(
+        details_available=visible if details is not None else None,
+        reason=referral.reason if visible else None,
+        service_user=None,
+        service_user_id=referral.service_user_id if staff or identity else None,
+    )
+    if identity:
         person = referral.service_user
-        shared: dict[str, Any] = {"id": person.id, "reference": person.reference}
-        if DataCategory.IDENTITY.value in referral.data_categories:
-            shared.update(
-                given_name=person.given_name, family_name=person.family_name, date_of_birth=person.date_of_birth
-            )
-        out.update(reason=referral.reason, service_user=shared)
+        out["service_user"] = {
+            "id": person.id,
+            "reference": person.reference,
+            "given_name": person.given_name,
+            "family_name": person.family_name,
+            "date_of_birth": person.date_of_birth,
+        }
     return out
 
 

@@ -1,38 +1,38 @@
-"""Referral use cases: create, send, act on, message, and keep moving.
+"""Referral use cases: create, send, each step of the state machine, message,
+open, and keep moving when a basis for sharing ends.
 
-Each checks its policy, enforces invariants, changes state, audits, notifies
-(in the same transaction) and flushes; the caller commits. Notifications
-carry the referral's reference, the agency, the deadline and a link: never
-her name or any detail of her life.
+Each checks its own policy (``policies.can_<use case>``, which includes the
+state the referral must be in), enforces invariants, changes state, audits,
+notifies (in the same transaction) and flushes; the caller commits.
+Notifications carry the referral's reference, the agency, the deadline and
+a link: never her name or any detail of her life.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 from agencies import queries as directory
 from agencies.models import Agency, AgencyKind, Contact
-from consent import services as consent_services
-from consent.models import ConsentRecord, DisclosureKind, Purpose, SafeguardingDecision, ServiceUser
+from consent import sharing
+from consent.models import DisclosureKind, Purpose, ServiceUser
 from hub import audit
 from hub.auth.models import User
 from hub.db import db, today, utcnow
 from hub.db import new_reference as db_new_reference
-from hub.notifications.services import notify
-from hub.permissions import Actor, Conflict, Invalid, NotFound, Role, require
+from hub.permissions import Actor, Conflict, Invalid, require
 from hub.settings_access import settings
 from hub.workdays import add_working_days
-from referrals import policies
+from referrals import notify, policies, queries
 from referrals.models import Referral, ReferralEvent, ReferralMessage, Urgency
 from referrals.states import SHARED_OPEN, TRANSITIONS, Side, Status
 
 PURPOSE = Purpose.REFERRAL.value
 
 
-def new_reference() -> str:
+def _new_reference() -> str:
     return db_new_reference("R", Referral.reference)
 
 
@@ -51,10 +51,13 @@ def _event(actor: Actor, referral: Referral, action: str, before: Status | None,
     )
 
 
-# Who hears about a referral ---------------------------------------------------
+def _authorise(allowed: bool, actor: Actor, referral: Referral, action: str) -> None:
+    """Refuse as the policy says: 403 when it is not the actor's to do, 409 when the state forbids it."""
+    if not allowed:
+        raise policies.refusal(actor, referral, action)
 
 
-def recipient_for(agency: Agency, requested: Contact | None) -> Contact | None:
+def _recipient_for(agency: Agency, requested: Contact | None) -> Contact | None:
     """The named contact if active, else whoever holds their work, else the
     agency's active key contact; None means the agency's partner leads."""
     if requested is not None and requested.agency_id == agency.id:
@@ -65,95 +68,51 @@ def recipient_for(agency: Agency, requested: Contact | None) -> Contact | None:
     return key if key is not None and key.is_active else None
 
 
-def _partner_users(agency_id: int, roles: set[Role]) -> list[User]:
-    return list(
-        db.session.scalars(
-            sa.select(User).where(User.agency_id == agency_id, User.role.in_(list(roles)), User.disabled_at.is_(None))
-        )
-    )
-
-
-def reachable(contact: Contact) -> bool:
-    """Whether :func:`tell_contact` can reach this contact at all."""
-    if not contact.is_active:
-        return False
-    user = db.session.get(User, contact.user_id) if contact.user_id else None
-    return user.is_active if user is not None else bool(contact.email)
-
-
-def tell_contact(contact: Contact, **message: Any) -> int:
-    """Tell an active contact: through their hub account if they have one, else by email.
-    A contact whose hub account is closed is not told (not even at the contact's address)."""
-    if not contact.is_active:
-        return 0
-    user = db.session.get(User, contact.user_id) if contact.user_id else None
-    if user is not None:
-        return 1 if user.is_active and notify(user=user, **message) else 0
-    return 1 if contact.email and notify(email=contact.email, **message) else 0
-
-
-def tell_recipient(referral: Referral, kind: str, subject: str, body: str, dedupe: str | None = None) -> int:
-    """Tell the contact a referral is addressed to; if there is none, or they
-    cannot be reached (no email, closed account), the agency's partner leads."""
-    link = f"/referrals/{referral.id}"
-    if referral.recipient_contact_id is not None:
-        contact = db.session.get(Contact, referral.recipient_contact_id)
-        if contact is not None and reachable(contact):
-            return tell_contact(
-                contact,
-                kind=kind,
-                subject=subject,
-                body=body,
-                link=link,
-                dedupe_key=f"{dedupe}:c{contact.id}" if dedupe else None,
-            )
-    told = 0
-    for user in _partner_users(referral.agency_id, {Role.PARTNER_LEAD}):
-        told += bool(
-            notify(
-                user=user,
-                kind=kind,
-                subject=subject,
-                body=body,
-                link=link,
-                dedupe_key=f"{dedupe}:u{user.id}" if dedupe else None,
-            )
-        )
-    return told
-
-
-def tell_sender(referral: Referral, kind: str, subject: str, body: str) -> None:
-    sender = db.session.get(User, referral.sender_user_id) if referral.sender_user_id else None
-    person = db.session.get(ServiceUser, referral.service_user_id)
-    key_worker = db.session.get(User, person.key_worker_id) if person and person.key_worker_id else None
-    for user in {u.id: u for u in (sender, key_worker) if u is not None}.values():
-        notify(user=user, kind=kind, subject=subject, body=body, link=f"/referrals/{referral.id}")
-
-
-def deadline_note(referral: Referral) -> str:
-    """The deadline a referral is waiting on, for messages about it ("" when none runs)."""
-    if referral.status is Status.SENT and referral.acknowledge_by is not None:
-        return f" It is due to be acknowledged by {referral.acknowledge_by:%-d %B %Y}."
-    if referral.status is Status.ACKNOWLEDGED and referral.decide_by is not None:
-        return f" It is due to be accepted or declined by {referral.decide_by:%-d %B %Y}."
-    return ""
-
-
-# Deadlines ------------------------------------------------------------------
-
-
-def acknowledge_days(agency: Agency, urgency: Urgency) -> int:
+def _acknowledge_days(agency: Agency, urgency: Urgency) -> int:
     cfg = settings()
     if urgency is Urgency.URGENT:
         return min(cfg.acknowledge_days_urgent, agency.acknowledge_days or cfg.acknowledge_days_urgent)
     return agency.acknowledge_days or cfg.acknowledge_days
 
 
-def decide_days(agency: Agency) -> int:
+def _decide_days(agency: Agency) -> int:
     return agency.decide_days or settings().decide_days
 
 
-# Use cases ------------------------------------------------------------------
+def _move(referral: Referral, sources: set[Status] | frozenset[Status], target: Status, **values: Any) -> None:
+    """Change status atomically: only if it is still in ``sources`` (a compare-and-set UPDATE; else 409)."""
+    result = db.session.execute(
+        sa.update(Referral)
+        .where(Referral.id == referral.id, Referral.status.in_([s.value for s in sources]))
+        .values(status=target, updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(referral)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(
+            f"This referral is now {referral.status.label.lower()}: it cannot go from there to {target.label.lower()}."
+        )
+
+
+def _record(actor: Actor, referral: Referral, action: str, before: Status, note: str = "") -> None:
+    _event(actor, referral, action, before, note=note)
+    audit.record(actor, f"referral.{action}", referral, from_status=before.value, to_status=referral.status.value)
+
+
+def _recipient_moved(actor: Actor, referral: Referral, action: str, before: Status, note: str = "") -> Referral:
+    """After a step the receiving agency took: record it and tell our side."""
+    _record(actor, referral, action, before, note)
+    label = notify.label(referral)
+    notify.tell_sender(
+        referral,
+        f"referral.{action}",
+        f"Referral {label}: {referral.status.label.lower()}",
+        f"Referral {label} is now {referral.status.label.lower()}.{notify.deadline_note(referral)}",
+    )
+    return referral
+
+
+# Creating and sending -------------------------------------------------------------
 
 
 def create_referral(actor: Actor, data: dict[str, Any]) -> Referral:
@@ -170,7 +129,7 @@ def create_referral(actor: Actor, data: dict[str, Any]) -> Referral:
         if contact is None or contact.agency_id != agency.id:
             raise Invalid.on_field("contact_id", "Choose a contact at this agency")
     referral = Referral(
-        reference=new_reference(),
+        reference=_new_reference(),
         service_user_id=person.id,
         agency_id=agency.id,
         requested_contact_id=contact.id if contact else None,
@@ -190,41 +149,36 @@ def create_referral(actor: Actor, data: dict[str, Any]) -> Referral:
 
 def send_referral(actor: Actor, referral: Referral) -> Referral:
     """Send a draft, if a valid basis covers it now; address it; start the clock."""
-    require(policies.can_act(actor, referral, Side.SENDER), "Only our own staff send referrals.")
-    if referral.status is not Status.DRAFT:
-        raise Conflict(f"This referral is {referral.status.label.lower()}, not a draft.")
-    basis = consent_services.sharing_basis(
-        referral.service_user_id, referral.agency_id, PURPOSE, set(referral.data_categories)
+    _authorise(policies.can_send_referral(actor, referral), actor, referral, "send")
+    basis = sharing.require_basis(
+        referral.service_user_id,
+        referral.agency_id,
+        PURPOSE,
+        set(referral.data_categories),
+        "Her consent (or a safeguarding decision) does not cover this referral.",
     )
-    if isinstance(basis, consent_services.Missing):
-        raise Invalid(
-            "Her consent (or a safeguarding decision) does not cover this referral.",
-            errors={"data_categories": ["Not covered: " + (", ".join(basis.data_categories) or "-")]},
-            missing=basis.as_problem(),
-        )
-    agency = db.session.get(Agency, referral.agency_id)
-    assert agency is not None
+    agency = referral.agency
     requested = db.session.get(Contact, referral.requested_contact_id) if referral.requested_contact_id else None
-    recipient = recipient_for(agency, requested)
-    now = utcnow()
+    recipient = _recipient_for(agency, requested)
+    referral.rest_on(basis)
     _move(
         referral,
         {Status.DRAFT},
         Status.SENT,
-        sent_at=now,
-        acknowledge_by=add_working_days(today(), acknowledge_days(agency, referral.urgency)),
+        sent_at=utcnow(),
+        acknowledge_by=add_working_days(today(), _acknowledge_days(agency, referral.urgency)),
         recipient_contact_id=recipient.id if recipient else None,
-        consent_id=basis.consent.id if basis.consent else None,
-        safeguarding_id=basis.safeguarding.id if basis.safeguarding else None,
+        consent_id=referral.consent_id,
+        safeguarding_id=referral.safeguarding_id,
     )
-    consent_services.record_disclosure(
+    sharing.disclose(
         actor,
+        basis,
         service_user_id=referral.service_user_id,
         agency_id=referral.agency_id,
         kind=DisclosureKind.SENT,
         categories=referral.data_categories,
         purpose=PURPOSE,
-        basis=basis,
         context="referral",
         context_id=referral.id,
     )
@@ -234,11 +188,11 @@ def send_referral(actor: Actor, referral: Referral) -> Referral:
         "referral.sent",
         referral,
         agency_id=referral.agency_id,
-        basis=basis.kind,
-        basis_id=basis.id,
+        basis=basis.ref.kind.value,
+        basis_id=basis.ref.id,
         recipient_contact_id=referral.recipient_contact_id,
     )
-    tell_recipient(
+    notify.tell_recipient(
         referral,
         "referral.received",
         f"New referral {referral.reference} for {agency.name}",
@@ -248,104 +202,143 @@ def send_referral(actor: Actor, referral: Referral) -> Referral:
     return referral
 
 
-def _move(referral: Referral, sources: set[Status] | frozenset[Status], target: Status, **values: Any) -> None:
-    """Change status atomically: only if it is still in ``sources`` (else 409)."""
-    before = referral.status
-    result = db.session.execute(
-        sa.update(Referral)
-        .where(Referral.id == referral.id, Referral.status.in_([s.value for s in sources]))
-        .values(status=target, updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        db.session.refresh(referral)
-        raise Conflict(
-            f"This referral is now {referral.status.label.lower()}: it cannot go from there to {target.label.lower()}."
-        )
-    db.session.refresh(referral)
-    assert referral.status is target, (before, target)
+# The receiving agency's steps ------------------------------------------------------------
 
 
-def act_on_referral(actor: Actor, referral: Referral, action: str, reason: str = "", outcome: str = "") -> Referral:
-    """acknowledge | accept | decline | start | hold | resume | complete | cancel."""
-    transition = TRANSITIONS.get(action)
-    if transition is None or action == "send":
-        raise NotFound("No such action.")
-    # Our staff may also resume a referral that went on hold because its basis was lost.
-    sender_resumes = action == "resume" and referral.basis_lost and policies.can_act(actor, referral, Side.SENDER)
-    require(
-        policies.can_act(actor, referral, transition.side) or sender_resumes,
-        "Only the receiving agency can do this."
-        if transition.side is Side.RECIPIENT
-        else "Only our own staff can do this.",
-    )
-    if transition.needs_reason and not reason.strip():
-        raise Invalid.on_field("reason", "Give a reason")
+def acknowledge_referral(actor: Actor, referral: Referral) -> Referral:
+    _authorise(policies.can_acknowledge_referral(actor, referral), actor, referral, "acknowledge")
     before = referral.status
-    if before not in transition.sources:
-        raise Conflict(
-            f"A referral that is {before.label.lower()} cannot be {action}d."
-            if action != "resume"
-            else "Only a referral on hold can be resumed."
-        )
-    now = utcnow()
-    values: dict[str, Any] = {}
-    target = transition.target
-    if action == "acknowledge":
-        agency = db.session.get(Agency, referral.agency_id)
-        values.update(acknowledged_at=now, decide_by=add_working_days(today(), decide_days(agency)))
-    elif action in {"accept", "decline"}:
-        values.update(decided_at=now, acknowledged_at=referral.acknowledged_at or now)
-        if action == "decline":
-            values["closed_at"] = now
-    elif action == "hold":
-        values["held_from"] = before
-    elif action == "resume":
-        _require_basis(referral)
-        # A hold for a lost basis returns to where it was; an agency's own hold resumes work.
-        target = referral.held_from if referral.basis_lost and referral.held_from else Status.IN_PROGRESS
-        values.update(held_from=None, basis_lost=False)
-    elif action == "complete":
-        values.update(closed_at=now, outcome=outcome.strip())
-    elif action == "cancel":
-        values["closed_at"] = now
-    assert target is not None
-    _move(referral, transition.sources, target, **values)
-    _event(actor, referral, action, before, note=(reason or outcome).strip())
-    audit.record(actor, f"referral.{action}", referral, from_status=before.value, to_status=referral.status.value)
-    label = f"{referral.reference} ({db.session.get(Agency, referral.agency_id).name})"
-    if transition.side is Side.RECIPIENT:
-        tell_sender(
+    _move(
+        referral,
+        TRANSITIONS["acknowledge"].sources,
+        Status.ACKNOWLEDGED,
+        acknowledged_at=utcnow(),
+        decide_by=add_working_days(today(), _decide_days(referral.agency)),
+    )
+    return _recipient_moved(actor, referral, "acknowledge", before)
+
+
+def accept_referral(actor: Actor, referral: Referral) -> Referral:
+    _authorise(policies.can_accept_referral(actor, referral), actor, referral, "accept")
+    before, now = referral.status, utcnow()
+    _move(
+        referral,
+        TRANSITIONS["accept"].sources,
+        Status.ACCEPTED,
+        decided_at=now,
+        acknowledged_at=referral.acknowledged_at or now,
+    )
+    return _recipient_moved(actor, referral, "accept", before)
+
+
+def decline_referral(actor: Actor, referral: Referral, reason: str) -> Referral:
+    _authorise(policies.can_decline_referral(actor, referral), actor, referral, "decline")
+    reason = _reason(reason)
+    before, now = referral.status, utcnow()
+    _move(
+        referral,
+        TRANSITIONS["decline"].sources,
+        Status.DECLINED,
+        decided_at=now,
+        acknowledged_at=referral.acknowledged_at or now,
+        closed_at=now,
+    )
+    return _recipient_moved(actor, referral, "decline", before, reason)
+
+
+def start_referral(actor: Actor, referral: Referral) -> Referral:
+    _authorise(policies.can_start_referral(actor, referral), actor, referral, "start")
+    before = referral.status
+    _move(referral, TRANSITIONS["start"].sources, Status.IN_PROGRESS)
+    return _recipient_moved(actor, referral, "start", before)
+
+
+def hold_referral(actor: Actor, referral: Referral, reason: str) -> Referral:
+    _authorise(policies.can_hold_referral(actor, referral), actor, referral, "hold")
+    reason = _reason(reason)
+    before = referral.status
+    _move(referral, TRANSITIONS["hold"].sources, Status.ON_HOLD, held_from=before)
+    return _recipient_moved(actor, referral, "hold", before, reason)
+
+
+def complete_referral(actor: Actor, referral: Referral, outcome: str = "") -> Referral:
+    _authorise(policies.can_complete_referral(actor, referral), actor, referral, "complete")
+    before = referral.status
+    _move(referral, TRANSITIONS["complete"].sources, Status.COMPLETED, closed_at=utcnow(), outcome=outcome.strip())
+    return _recipient_moved(actor, referral, "complete", before, outcome.strip())
+
+
+def resume_referral(actor: Actor, referral: Referral) -> Referral:
+    """Lift a hold. The agency lifts its own; we lift one caused by a lost basis, once a
+    basis covers the referral again, and it returns to where it was."""
+    _authorise(policies.can_resume_referral(actor, referral), actor, referral, "resume")
+    ours = policies.side_of(actor, referral) is Side.SENDER
+    basis = sharing.require_basis(
+        referral.service_user_id,
+        referral.agency_id,
+        PURPOSE,
+        set(referral.data_categories),
+        "There is no longer a valid basis for sharing this referral; record her consent again first."
+        if ours
+        else "Her details are no longer shared with your agency: the referral stays on hold until we contact you.",
+        reveal=ours,  # what else she consents to is not the agency's business
+    )
+    before = referral.status
+    target = referral.held_from if referral.basis_lost and referral.held_from else Status.IN_PROGRESS
+    referral.rest_on(basis)
+    _move(
+        referral,
+        {Status.ON_HOLD},
+        target,
+        held_from=None,
+        basis_lost=False,
+        consent_id=referral.consent_id,
+        safeguarding_id=referral.safeguarding_id,
+    )
+    _record(actor, referral, "resume", before)
+    label = notify.label(referral)
+    if ours:
+        notify.tell_recipient(
             referral,
-            f"referral.{action}",
-            f"Referral {label}: {referral.status.label.lower()}",
-            f"Referral {label} is now {referral.status.label.lower()}.{deadline_note(referral)}",
+            "referral.resume",
+            f"Referral {label} has resumed",
+            f"Referral {label} is no longer on hold: its details are available to you again.",
         )
-    elif before is not Status.DRAFT:
-        tell_recipient(
+    else:
+        notify.tell_sender(
+            referral, "referral.resume", f"Referral {label}: resumed", f"Referral {label} is no longer on hold."
+        )
+    return referral
+
+
+def cancel_referral(actor: Actor, referral: Referral, reason: str) -> Referral:
+    _authorise(policies.can_cancel_referral(actor, referral), actor, referral, "cancel")
+    reason = _reason(reason)
+    before = referral.status
+    _move(referral, TRANSITIONS["cancel"].sources, Status.CANCELLED, closed_at=utcnow())
+    _record(actor, referral, "cancel", before, reason)
+    if before is not Status.DRAFT:
+        label = notify.label(referral)
+        notify.tell_recipient(
             referral,
-            f"referral.{action}",
+            "referral.cancel",
             f"Referral {label} cancelled",
             f"Referral {label} has been cancelled by the sender.",
         )
     return referral
 
 
-def _require_basis(referral: Referral) -> None:
-    basis = consent_services.sharing_basis(
-        referral.service_user_id, referral.agency_id, PURPOSE, set(referral.data_categories)
-    )
-    if isinstance(basis, consent_services.Missing):
-        raise Invalid(
-            "There is no longer a valid basis for sharing this referral; record her consent again first.",
-            missing=basis.as_problem(),
-        )
-    referral.consent_id = basis.consent.id if basis.consent else None
-    referral.safeguarding_id = basis.safeguarding.id if basis.safeguarding else None
+def _reason(reason: str) -> str:
+    if not reason.strip():
+        raise Invalid.on_field("reason", "Give a reason")
+    return reason.strip()
+
+
+# Messages and reading ------------------------------------------------------------------------
 
 
 def post_message(actor: Actor, referral: Referral, body: str) -> ReferralMessage:
-    require(policies.can_message(actor, referral), "You cannot message about this referral.")
+    require(policies.can_post_message(actor, referral), "You cannot message about this referral.")
     body = body.strip()
     if not body:
         raise Invalid.on_field("body", "Write a message")
@@ -361,80 +354,62 @@ def post_message(actor: Actor, referral: Referral, body: str) -> ReferralMessage
     db.session.add(message)
     db.session.flush()
     audit.record(actor, "referral.message", referral, message_id=message.id)
-    agency = db.session.get(Agency, referral.agency_id)
+    agency = referral.agency
     subject = f"New message about referral {referral.reference} for {agency.name}"
     text = (
-        f"There is a new message about referral {referral.reference} to {agency.name}.{deadline_note(referral)} "
-        "Sign in to read it."
+        f"There is a new message about referral {referral.reference} to {agency.name}."
+        f"{notify.deadline_note(referral)} Sign in to read it."
     )
     if policies.side_of(actor, referral) is Side.SENDER:
-        tell_recipient(referral, "referral.message", subject, text)
+        notify.tell_recipient(referral, "referral.message", subject, text)
     else:
-        tell_sender(referral, "referral.message", subject, text)
+        notify.tell_sender(referral, "referral.message", subject, text)
     return message
 
 
-@dataclass(frozen=True)
-class Details:
-    """What a viewer may see of the woman behind a referral, right now."""
-
-    visible: bool
-    basis: consent_services.Basis | None = None
-
-
-def details_for(actor: Actor, referral: Referral, log_view: bool = True) -> Details:
-    """Host staff always see her details; the agency only while a basis is valid,
-    and each such view is logged as a disclosure."""
-    if actor.is_staff:
-        return Details(True)
-    # Another agency's partner, or a referral that never reached the agency: nothing to see or log.
-    if not policies.can_see_referral(actor, referral) or referral.basis_lost:
-        return Details(False)
-    basis = consent_services.sharing_basis(
-        referral.service_user_id, referral.agency_id, PURPOSE, set(referral.data_categories)
-    )
-    if isinstance(basis, consent_services.Missing):
-        return Details(False)
-    if log_view:
-        consent_services.record_disclosure(
+def open_referral(actor: Actor, referral: Referral) -> queries.Details:
+    """A viewer opens a referral: our staff always see her details; the agency only while a basis
+    is valid, and each such view is recorded as a disclosure."""
+    if not policies.can_open_referral(actor, referral):
+        return queries.Details(False)  # nothing to see, and nothing to log (queries answer 404 before this)
+    details, basis = queries.details_and_basis(actor, referral)
+    if basis is not None:
+        sharing.disclose(
             actor,
+            basis,
             service_user_id=referral.service_user_id,
             agency_id=referral.agency_id,
             kind=DisclosureKind.VIEWED,
             categories=referral.data_categories,
             purpose=PURPOSE,
-            basis=basis,
             context="referral",
             context_id=referral.id,
         )
-    return Details(True, basis)
+    return details
 
 
-# Keeping referrals moving when things change -----------------------------------
+# When a basis ends --------------------------------------------------------------------------
 
 
-def hold_for_lost_basis(record: ConsentRecord | SafeguardingDecision, reason: str, actor: Actor) -> int:
+def hold_for_lost_basis(actor: Actor, ref: sharing.BasisRef, reason: str) -> int:
     """Put on hold, at once, the open referrals that relied on an ended basis
     (unless another valid basis covers them), and tell the recipient without details."""
-    column = Referral.consent_id if isinstance(record, ConsentRecord) else Referral.safeguarding_id
+    require(policies.can_hold_for_lost_basis(actor), "Only our staff or the hub's jobs end a basis.")
     affected = db.session.scalars(
-        sa.select(Referral).where(column == record.id, Referral.status.in_([s.value for s in SHARED_OPEN]))
+        sa.select(Referral).where(Referral.relying_on(ref), Referral.status.in_([s.value for s in SHARED_OPEN]))
     ).all()
     held = 0
     for referral in affected:
-        basis = consent_services.sharing_basis(
-            referral.service_user_id, referral.agency_id, PURPOSE, set(referral.data_categories)
-        )
-        if isinstance(basis, consent_services.Basis):
-            referral.consent_id = basis.consent.id if basis.consent else None
-            referral.safeguarding_id = basis.safeguarding.id if basis.safeguarding else None
+        basis = sharing.find_basis(referral.service_user_id, referral.agency_id, PURPOSE, set(referral.data_categories))
+        if isinstance(basis, sharing.Basis):
+            referral.rest_on(basis)
             continue
         before = referral.status
         _move(referral, SHARED_OPEN, Status.ON_HOLD, held_from=before, basis_lost=True)
         _event(actor, referral, "hold", before, note=f"basis {reason}")
         audit.record(actor, "referral.hold", referral, from_status=before.value, cause=f"basis {reason}")
-        agency = db.session.get(Agency, referral.agency_id)
-        tell_recipient(
+        agency = referral.agency
+        notify.tell_recipient(
             referral,
             "referral.hold",
             f"Referral {referral.reference} for {agency.name} is on hold",
@@ -442,74 +417,5 @@ def hold_for_lost_basis(record: ConsentRecord | SafeguardingDecision, reason: st
             "to you. No action is needed unless we contact you.",
         )
         held += 1
+    db.session.flush()
     return held
-
-
-def readdress_for_leaver(contact: Contact, takeover: Contact | None, actor: Actor) -> int:
-    """Move a leaver's open referrals to whoever takes over (or the agency's partner leads)."""
-    affected = db.session.scalars(
-        sa.select(Referral).where(
-            Referral.recipient_contact_id == contact.id,
-            Referral.status.in_([s.value for s in SHARED_OPEN | {Status.ON_HOLD}]),
-        )
-    ).all()
-    for referral in affected:
-        referral.recipient_contact_id = takeover.id if takeover is not None and takeover.is_active else None
-        _event(actor, referral, "readdress", referral.status, note="addressee left")
-        audit.record(
-            actor,
-            "referral.readdressed",
-            referral,
-            from_contact_id=contact.id,
-            to_contact_id=referral.recipient_contact_id,
-        )
-        if referral.status is not Status.ON_HOLD:
-            tell_recipient(
-                referral,
-                "referral.readdressed",
-                f"Referral {referral.reference} is now with you",
-                f"Referral {referral.reference} was addressed to someone who has left and is now "
-                "addressed to you."
-                + (
-                    f" Please acknowledge it by {referral.acknowledge_by:%-d %B %Y}."
-                    if referral.status is Status.SENT and referral.acknowledge_by
-                    else ""
-                ),
-            )
-    db.session.flush()
-    return len(affected)
-
-
-def reassign_sender(leaver_id: int, new_owner_id: int | None, actor: Actor) -> int:
-    if new_owner_id is None:
-        return 0
-    affected = db.session.scalars(
-        sa.select(Referral).where(
-            Referral.sender_user_id == leaver_id,
-            Referral.status.in_([s.value for s in SHARED_OPEN | {Status.ON_HOLD, Status.DRAFT}]),
-        )
-    ).all()
-    for referral in affected:
-        referral.handed_over_from_id, referral.sender_user_id = leaver_id, new_owner_id
-        _event(actor, referral, "reassign", referral.status, note="sender left")
-        audit.record(actor, "referral.reassigned", referral, to_user_id=new_owner_id)
-    db.session.flush()
-    return len(affected)
-
-
-def open_referral_lines(leaver_id: int) -> list[str]:
-    """The open referrals a leaving member of staff had sent (now handed over), for the handover pack."""
-    rows = db.session.execute(
-        sa.select(Referral.reference, Referral.status, Agency.name, User.name)
-        .join(Agency, Agency.id == Referral.agency_id)
-        .outerjoin(User, User.id == Referral.sender_user_id)
-        .where(
-            sa.or_(Referral.sender_user_id == leaver_id, Referral.handed_over_from_id == leaver_id),
-            Referral.status.in_([s.value for s in SHARED_OPEN | {Status.ON_HOLD, Status.DRAFT}]),
-        )
-        .order_by(Referral.id)
-    ).all()
-    return [
-        f"{ref} to {agency}: {status.label.lower()}, now with {owner or 'nobody'}"
-        for ref, status, agency, owner in rows
-    ]

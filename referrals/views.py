@@ -14,20 +14,22 @@ from werkzeug.wrappers import Response
 
 from agencies import queries as directory
 from consent import queries as consent_queries
-from consent.models import ConsentRecord, DataCategory, Purpose, SafeguardingDecision, ServiceUser
+from consent import sharing
+from consent.models import DataCategory, Purpose, ServiceUser
 from hub.db import today, unit_of_work
 from hub.permissions import Actor, Conflict, Invalid
 from hub.web.forms import load_form, path_id
 from hub.web.guards import current_actor, signed_in
 from referrals import policies, queries, schemas, services
+from referrals.actions import ACTIONS
 from referrals.models import Referral, Urgency
-from referrals.states import ACTION_LABELS, TRANSITIONS, Side, Status, allowed_actions
+from referrals.states import ACTION_LABELS, Status
 
 bp = Blueprint("referrals", __name__, template_folder="templates")
 PER_PAGE = 25
 PURPOSE = Purpose.REFERRAL.value
 # Actions that ask for words first: a reason, or the outcome.
-WITH_INPUT = {"decline": "reason", "hold": "reason", "cancel": "reason", "complete": "outcome"}
+WITH_INPUT = {name: action.asks_for for name, action in ACTIONS.items() if action.asks_for}
 EVENT_LABELS = {
     "create": "Draft created",
     "send": "Sent",
@@ -92,7 +94,7 @@ def referrals() -> Any:
         result=result,
         filters=filters,
         statuses=list(Status),
-        agencies=consent_queries.partner_agencies(),
+        agencies=directory.partner_agencies(),
         today=today(),
     )
 
@@ -134,7 +136,7 @@ def overdue() -> Any:
 
 
 def service_user_section(person: ServiceUser, actor: Actor | None = None, **_kw: Any) -> Markup | None:
-    """Her referrals, for her page (connected to ``consent.signals.service_user_sections``)."""
+    """Her referrals, for her page (registered as a ``service_user_sections`` provider)."""
     if actor is None or not actor.is_staff:
         return None
     result = queries.list_referrals(actor, service_user_id=person.id, per_page=PER_PAGE)
@@ -148,35 +150,9 @@ def service_user_section(person: ServiceUser, actor: Actor | None = None, **_kw:
 
 def _missing_errors(exc: Invalid, agency_name: str) -> dict[str, list[str]]:
     """What a consent check lacked, as form errors a person can act on."""
-    missing = exc.extra.get("missing")
-    if not missing:
-        return exc.errors or {"_schema": [exc.detail]}
-    errors: dict[str, list[str]] = {}
-    if missing.get("agency"):
-        errors["coverage"] = [
-            f"She has not consented to share anything with {agency_name}, and no approved safeguarding decision "
-            "allows it. Record her consent first, or save the referral as a draft."
-        ]
-    elif missing.get("purpose"):
-        errors["coverage"] = [f"What she agreed to share with {agency_name} is not for referrals."]
-    categories = missing.get("data_categories") or []
-    if categories:
-        labels = ", ".join(DataCategory(c).label for c in categories)
-        errors["data_categories"] = [f"Her consent does not cover: {labels}. Untick it, or record her consent first."]
-    if not errors:
-        errors["data_categories"] = [
-            "No single consent covers all of this information together. Send separate referrals, "
-            "or record one consent that covers it all."
-        ]
-    return errors
-
-
-def _basis_text(basis: ConsentRecord | SafeguardingDecision | None) -> str:
-    if basis is None:
-        return ""
-    if isinstance(basis, ConsentRecord):
-        return f"Her consent, until {basis.expires_on:%-d %B %Y}"
-    return f"Safeguarding decision {basis.id}, until its review on {basis.review_on:%-d %B %Y}"
+    if isinstance(exc, sharing.NotCovered) and "missing" in exc.extra:  # our own staff: say what is missing
+        return {"_schema": [exc.detail], **exc.missing.describe(agency_name, PURPOSE)}
+    return exc.errors or {"_schema": [exc.detail]}
 
 
 @bp.route("/service-users/<service_user_id>/referrals/new", methods=["GET", "POST"])
@@ -185,7 +161,7 @@ def send_referral(service_user_id: str) -> Any:
     """Step 1 chooses the agency; step 2 shows what her consent covers there, then sends (or saves a draft)."""
     actor = current_actor()
     person = consent_queries.get_service_user(actor, path_id(service_user_id))
-    agencies = consent_queries.partner_agencies()
+    agencies = directory.partner_agencies()
     chosen = request.values.get("agency_id")
     agency = next((a for a in agencies if str(a.id) == chosen), None)
     errors: dict[str, list[str]] = {}
@@ -222,8 +198,8 @@ def send_referral(service_user_id: str) -> Any:
                 else:
                     flash(f"Referral {referral.reference} is saved as a draft. Nothing has been shared yet.")
                 return redirect(url_for("referrals.referral", referral_id=referral.id))
-    coverage = consent_queries.coverage(actor, person.id, agency.id)
-    rows = [(c, _basis_text(coverage.covering(PURPOSE, c.value))) for c in DataCategory]
+    coverage = sharing.coverage(person.id, agency.id)
+    rows = [(c, basis.describe() if (basis := coverage.covering(PURPOSE, c.value)) else "") for c in DataCategory]
     return render_template(
         "referrals/send.html",
         title=f"Refer {person.full_name} to {agency.name}",
@@ -242,18 +218,6 @@ def send_referral(service_user_id: str) -> Any:
 # One referral ------------------------------------------------------------------------------
 
 
-def _actions(actor: Actor, referral: Referral) -> list[str]:
-    side = policies.side_of(actor, referral)
-    if side is None:
-        return []
-    actions = allowed_actions(referral.status, side)
-    if side is Side.SENDER and referral.status is Status.ON_HOLD and referral.basis_lost:
-        actions.insert(0, "resume")  # our staff resume once her consent is recorded again
-    if side is Side.RECIPIENT and referral.basis_lost:
-        actions = [a for a in actions if a != "resume"]
-    return actions
-
-
 def _referral_page(
     actor: Actor,
     referral_id: int,
@@ -263,7 +227,7 @@ def _referral_page(
 ) -> Any:
     referral = queries.get_referral(actor, referral_id)
     with unit_of_work():  # a partner's view of her details is itself a disclosure, and is logged
-        details = services.details_for(actor, referral)
+        details = services.open_referral(actor, referral)
     referral = queries.get_referral(actor, referral_id)
     events = queries.events_of(referral)
     messages = queries.messages_of(referral)
@@ -277,17 +241,18 @@ def _referral_page(
         referral=referral,
         details=details,
         person=referral.service_user if details.visible else None,
+        identity=details.identity,
         events=events,
         messages=messages,
         names=names,
-        actions=_actions(actor, referral),
+        actions=policies.available_actions(actor, referral),
         labels=ACTION_LABELS,
         with_input=WITH_INPUT,
         event_labels=EVENT_LABELS,
         staff=actor.is_staff,
         addressed_to_you=referral.recipient_contact is not None
         and referral.recipient_contact.user_id == actor.actor_id,
-        can_message=policies.can_message(actor, referral),
+        can_message=policies.can_post_message(actor, referral),
         side=side.value if side else None,
         today=today(),
     ), status
@@ -320,40 +285,31 @@ def act(referral_id: str, action: str) -> Any:
     actor = current_actor()
     number = path_id(referral_id)
     referral = queries.get_referral(actor, number)
-    if action not in TRANSITIONS:
+    if action not in ACTIONS:
         abort(404)
+    step = ACTIONS[action]
     if request.method == "GET":
-        if action not in _actions(actor, referral):
+        if action not in policies.available_actions(actor, referral) or step.asks_for is None:
             return redirect(url_for("referrals.referral", referral_id=number))
         return _action_page(referral, action)
-    if action == "send":
-        try:
-            with unit_of_work():
-                services.send_referral(actor, referral)
-        except Invalid as exc:
-            return _referral_page(actor, number, _missing_errors(exc, referral.agency.name), status=422)
-        except Conflict as exc:
-            return _referral_page(actor, number, {"_schema": [exc.detail]}, status=409)
-        flash(f"Referral {referral.reference} has been sent to {referral.agency.name}.")
-        return redirect(url_for("referrals.referral", referral_id=number))
-    schema = schemas.CompleteIn() if action == "complete" else schemas.ReasonIn()
-    data, errors, values = load_form(schema, request.form)
+    data, errors, values = load_form(step.schema(), request.form)
     if data is None:
         return _action_page(referral, action, errors, values, 422)
     try:
         with unit_of_work():
-            services.act_on_referral(
-                actor, referral, action, reason=data.get("reason", ""), outcome=data.get("outcome", "")
-            )
+            step.run(actor, referral, data)
     except Invalid as exc:
-        if action in WITH_INPUT:
+        if step.asks_for:
             return _action_page(
                 queries.get_referral(actor, number), action, exc.errors or {"_schema": [exc.detail]}, values, 422
             )
-        return _referral_page(actor, number, exc.errors or {"_schema": [exc.detail]}, status=422)
+        return _referral_page(actor, number, _missing_errors(exc, referral.agency.name), status=422)
     except Conflict as exc:
         return _referral_page(actor, number, {"_schema": [exc.detail]}, status=409)
-    flash(f"Referral {referral.reference} is now {referral.status.label.lower()}.")
+    if action == "send":
+        flash(f"Referral {referral.reference} has been sent to {referral.agency.name}.")
+    else:
+        flash(f"Referral {referral.reference} is now {referral.status.label.lower()}.")
     return redirect(url_for("referrals.referral", referral_id=number))
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from agencies.models import AgencyKind
 from consent import services as consent
+from consent import sharing
 from consent.models import (
     ConsentMethod,
     ConsentRecord,
@@ -20,7 +21,7 @@ from consent.models import (
 )
 from hub.db import db
 from hub.permissions import Role
-from tests.helpers import make_agency, make_contact, make_user, post_form, sign_in
+from tests.helpers import csrf_token, make_agency, make_contact, make_user, post_form, sign_in
 
 TODAY = dt.date.today()
 
@@ -90,9 +91,27 @@ def test_staff_add_a_service_user_and_find_her(client, world):
     assert "Beth Newcomer" in text_of(page) and person.reference in text_of(page)
     assert "1 February 1985" in text_of(page)
 
-    found = text_of(client.get("/service-users?q=newcom"))
+    found = text_of(post_form(client, "/service-users", {"q": "newcom"}))
     assert "Beth Newcomer" in found and "Ann Example" not in found
     assert "1 woman found" in found
+
+
+def test_searching_for_a_woman_never_puts_her_name_in_a_url(client, world, caplog):
+    """M6: the search is posted, so a name typed into it reaches no URL, history, redirect or access log."""
+    practitioner, _agency, _person = world
+    sign_in(client, practitioner)
+    page = client.get("/service-users").get_data(as_text=True)
+    form = re.search(r'<form method="(\w+)" action="/service-users" role="search"', page)
+    assert form and form.group(1) == "post"
+    found = post_form(client, "/service-users", {"q": "Example"})
+    assert found.status_code == 200 and "Ann Example" in text_of(found)
+    # A name in the query string is not a search: it is ignored, never echoed.
+    ignored = client.get("/service-users?q=Zebedee")
+    assert "Zebedee" not in ignored.get_data(as_text=True)
+    # Signed out, the search is refused before anything is read, and the sign-in link carries no name.
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/service-users")})
+    bounced = client.get("/service-users")
+    assert bounced.status_code == 302 and "Example" not in bounced.headers["Location"]
 
 
 def test_adding_a_service_user_without_names_shows_the_errors_and_adds_nobody(client, world):
@@ -323,7 +342,7 @@ def test_a_decision_shares_nothing_until_a_second_manager_approves_it(client, wo
     assert refused.status_code == 403
     decision = fresh(decision)
     assert decision.status is SafeguardingStatus.PENDING
-    assert isinstance(consent.sharing_basis(person.id, agency.id, "referral", {"identity"}), consent.Missing)
+    assert isinstance(sharing.find_basis(person.id, agency.id, "referral", {"identity"}), sharing.Missing)
 
     sign_in(client, second)
     listed = text_of(client.get("/safeguarding"))
@@ -335,8 +354,9 @@ def test_a_decision_shares_nothing_until_a_second_manager_approves_it(client, wo
     decision = fresh(decision)
     assert decision.status is SafeguardingStatus.APPROVED and decision.approved_by_id == second.id
     assert "Approved" in text_of(client.get(f"/safeguarding/{decision.id}"))
-    basis = consent.sharing_basis(person.id, agency.id, "referral", {"identity"})
-    assert isinstance(basis, consent.Basis) and basis.safeguarding.id == decision.id
+    basis = sharing.find_basis(person.id, agency.id, "referral", {"identity"})
+    assert isinstance(basis, sharing.Basis)
+    assert basis.ref == sharing.BasisRef(sharing.BasisKind.SAFEGUARDING, decision.id)
 
 
 def test_a_safeguarding_form_with_gaps_shows_the_errors_and_records_nothing(client, world):

@@ -15,8 +15,8 @@ After every step it checks, from the stored timestamps alone (it never asks
   was about the same woman and agency, covered its purpose and every one of
   its categories, and was valid at ``occurred_at``: a consent given by then,
   not yet expired or withdrawn; a decision shared from its approval (or at
-  once, for an emergency), not yet rejected or ended, its review date not
-  passed;
+  once, for an emergency, but then only until its approval falls due unless
+  it came), not yet rejected or ended, its review date not passed;
 - a partner sees her details only while such a basis covers the referral,
   and only for a referral to the partner's own agency; each such view is
   logged once;
@@ -65,6 +65,7 @@ from hub.auth.models import User
 from hub.db import db, utcnow
 from hub.permissions import SYSTEM, Conflict, Denied, Invalid, Role
 from referrals import services
+from referrals.actions import ACTIONS
 from referrals.models import Referral, Urgency
 from referrals.states import SHARED_OPEN, TRANSITIONS, Status
 from tests.helpers import make_agency, make_contact, make_user
@@ -109,11 +110,14 @@ def consent_was_valid(row: Any, moment: dt.datetime) -> bool:
 
 def decision_was_valid(row: Any, moment: dt.datetime) -> bool:
     shares_from = row.decided_at if row.emergency else row.approved_at
+    # An emergency share counts only until its second approval falls due, unless it came.
+    lapsed = row.emergency and row.approved_at is None and london_date(moment) > row.approval_due_on
     return (
         shares_from is not None
         and shares_from <= moment
         and (row.ended_at is None or row.ended_at > moment)
         and london_date(moment) <= row.review_on
+        and not lapsed
     )
 
 
@@ -229,7 +233,8 @@ class Sharing(RuleBasedStateMachine):
         bases = [(ConsentRecord, i) for i in self.consents] + [(SafeguardingDecision, i) for i in self.decisions]
         model, basis_id = bases[n % len(bases)]
         basis = db.session.get(model, basis_id)
-        last_day = basis.expires_on if model is ConsentRecord else basis.review_on
+        # A consent's expiry; a decision's review; an emergency share's approval deadline.
+        last_day = basis.expires_on if model is ConsentRecord else basis.last_day
         midnight = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(0, 0), tzinfo=LONDON)
         target = (midnight + dt.timedelta(minutes=minutes)).astimezone(dt.UTC)
         if target > utcnow():
@@ -295,12 +300,21 @@ class Sharing(RuleBasedStateMachine):
     def _expiry_job(self) -> None:
         self._moment_passes()
         event(f"expiry job: {'expired some' if consent.expire_lapsed_consents(SYSTEM) else 'nothing to do'}")
+        consent.end_unreviewed_decisions(SYSTEM)
+        event(f"emergency job: {'stopped some' if consent.lapse_unapproved_emergencies(SYSTEM) else 'nothing to do'}")
         lapsed = db.session.scalar(
             sa.select(sa.func.count(ConsentRecord.id)).where(
                 ConsentRecord.status == ConsentStatus.ACTIVE, ConsentRecord.expires_on < london_date(utcnow())
             )
         )
         assert lapsed == 0
+        unapproved = db.session.scalar(
+            sa.select(sa.func.count(SafeguardingDecision.id)).where(
+                SafeguardingDecision.status == SafeguardingStatus.EMERGENCY,
+                SafeguardingDecision.approval_due_on < london_date(utcnow()),
+            )
+        )
+        assert unapproved == 0, "an emergency share past its approval date is still open after the job"
 
     # Safeguarding
 
@@ -340,6 +354,7 @@ class Sharing(RuleBasedStateMachine):
         decision = db.session.get(SafeguardingDecision, self.decisions[n % len(self.decisions)])
         manager = self.managers[by]
         before = decision.status
+        lapsed = decision.awaiting_approval and decision.last_day < london_date(utcnow())
         open_statuses = {SafeguardingStatus.PENDING, SafeguardingStatus.EMERGENCY}
         try:
             if action == "approve":
@@ -352,7 +367,7 @@ class Sharing(RuleBasedStateMachine):
             assert action != "end" and manager.id == decision.decided_by_id
         except Conflict:
             allowed = open_statuses if action != "end" else {SafeguardingStatus.APPROVED, SafeguardingStatus.EMERGENCY}
-            assert before not in allowed
+            assert before not in allowed or (action == "approve" and lapsed), "approved an emergency share too late"
         else:
             assert action == "end" or manager.id != decision.decided_by_id
             event(f"decision: {action} {'emergency' if decision.emergency else 'pending'}")
@@ -466,7 +481,7 @@ class Sharing(RuleBasedStateMachine):
         basis = valid_basis_exists(referral.service_user_id, referral.agency_id, set(referral.data_categories), now)
         before = disclosure_count()
 
-        details = services.details_for(viewer, referral)
+        details = services.open_referral(viewer, referral)
 
         if details.visible:
             assert own, "a partner saw another agency's referral"
@@ -504,7 +519,7 @@ class Sharing(RuleBasedStateMachine):
         )
         outcome = "done"
         try:
-            services.act_on_referral(actor, referral, action, reason="A reason", outcome="Done")
+            ACTIONS[action].run(actor, referral, {"reason": "A reason", "outcome": "Done"})
         except (Denied, Conflict, Invalid) as refused:
             outcome = type(refused).__name__
             self._check_refusal(refused, referral, action, actor, before, basis)
@@ -517,8 +532,10 @@ class Sharing(RuleBasedStateMachine):
     def _check_refusal(self, refused: Exception, referral: Referral, action: str, actor, before, basis) -> None:
         """Each refusal must be the right one: invisible, wrong state, or no basis to resume on."""
         if isinstance(refused, Denied):
-            # What never reached the agency (a draft, or a draft cancelled) is invisible to it.
-            assert referral.sent_at is None and actor is not self.staff, refused
+            # What never reached the agency (a draft, or a draft cancelled) is invisible to it; a hold for a
+            # lost basis is ours to lift, any other hold the agency's.
+            wrong_side_resume = action == "resume" and referral.basis_lost == (actor is not self.staff)
+            assert (referral.sent_at is None and actor is not self.staff) or wrong_side_resume, refused
         elif isinstance(refused, Conflict):
             assert before not in TRANSITIONS[action].sources, refused
         else:

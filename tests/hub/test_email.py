@@ -31,7 +31,7 @@ from consent.models import ConsentMethod
 from hub.db import db
 from hub.notifications.models import EmailStatus, Notification
 from hub.notifications.services import MAX_ATTEMPTS, deliver_pending, unread_count
-from hub.permissions import Role
+from hub.permissions import SYSTEM, Role
 from referrals import services
 from referrals.escalation import chase_overdue_referrals
 from tests.helpers import make_agency, make_contact, make_user
@@ -144,7 +144,7 @@ def run_flow() -> Flow:
         agency = make_agency(AgencyKind.HOUSING, name="Riverside Housing Trust")
         key = make_contact(agency, name="Kim Key", email="key@housing.example")
         deputy = make_contact(agency, name="Dee Deputy", email="deputy@housing.example")
-        officer = make_user(Role.PARTNER, agency=agency, email="officer@housing.example")
+        officer = make_user(Role.PARTNER, agency=agency, linked=False, email="officer@housing.example")
         named = make_contact(agency, name="Ola Officer", email=officer.email, user_id=officer.id)
         agency.key_contact_id, agency.deputy_contact_id = key.id, deputy.id
         person = consent.create_service_user(staff, {"given_name": GIVEN, "family_name": FAMILY, "date_of_birth": BORN})
@@ -163,10 +163,10 @@ def run_flow() -> Flow:
         draft = services.create_referral(staff, {**draft_data(person, agency), "contact_id": named.id})
         referral = services.send_referral(staff, draft)
         second = services.send_referral(staff, services.create_referral(staff, {**draft_data(person, agency)}))
-        services.act_on_referral(officer, second, "acknowledge")  # decide by 5 Jan 2027: not chased by then
+        services.acknowledge_referral(officer, second)  # decide by 5 Jan 2027: not chased by then
         services.post_message(officer, referral, f"Can {GIVEN} {FAMILY} (born {BORN:%d/%m/%Y}) come on Tuesday?")
         services.post_message(staff, referral, f"Yes, {GIVEN} can come; she is {REASON.lower()}.")
-        consent.remind_expiring_consents()
+        consent.remind_expiring_consents(SYSTEM)
         day = dt.date(2026, 12, 25)
         while day <= dt.date(2027, 1, 5):  # stage 1 on 31 Dec, 2 on 4 Jan, 3 on 5 Jan
             clock.move_to(at(day, 8))

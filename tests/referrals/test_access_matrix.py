@@ -226,7 +226,10 @@ def test_the_list_shows_each_caller_exactly_what_it_may_see(client: FlaskClient,
     # Asking for another agency's referrals, or for drafts, finds nothing
     assert listed("own", f"&agency_id={world.other.id}") == set()
     assert listed("own", "&status=draft") == set()
-    assert listed("other", f"&service_user_id={world.person.id}&agency_id={world.own.id}") == set()
+    # Filtering by the woman is for the host organisation only: a partner could use it to link referrals.
+    refused = client.get(f"/api/v1/referrals?service_user_id={world.person.id}", headers=world.headers("other"))
+    assert refused.status_code == 422
+    assert "service_user_id" in refused.json["errors"]
     assert listed("own", "&status=cancelled") == {ours["canc"]}
 
 

@@ -73,14 +73,14 @@ def test_sent_acknowledged_then_withdrawal_holds_and_hides(world):
     referral = services.send_referral(staff, _draft(staff, person, agency))
     assert referral.status is Status.SENT and referral.recipient_contact_id == key.id
     assert referral.acknowledge_by > dt.date.today()
-    services.act_on_referral(partner, referral, "acknowledge")
+    services.acknowledge_referral(partner, referral)
     assert referral.status is Status.ACKNOWLEDGED and referral.decide_by is not None
     with pytest.raises(Conflict):
-        services.act_on_referral(partner, referral, "acknowledge")
-    assert services.details_for(partner, referral).visible
+        services.acknowledge_referral(partner, referral)
+    assert services.open_referral(partner, referral).visible
     consent.withdraw_consent(staff, record, "She changed her mind")
     assert referral.status is Status.ON_HOLD and referral.basis_lost
-    assert not services.details_for(partner, referral).visible
+    assert not services.open_referral(partner, referral).visible
     kinds = [d.kind for d in db.session.scalars(sa.select(Disclosure).order_by(Disclosure.id))]
     assert kinds == [DisclosureKind.SENT, DisclosureKind.VIEWED]
 
@@ -123,7 +123,7 @@ def test_after_withdrawal_a_partner_cannot_read_messages_or_notes(world, client)
     record = _consent(staff, person, agency)
     referral = services.send_referral(staff, _draft(staff, person, agency))
     services.post_message(staff, referral, "She is staying with her sister on Elm Road")
-    services.act_on_referral(partner, referral, "acknowledge")
+    services.acknowledge_referral(partner, referral)
     consent.withdraw_consent(staff, record, "Changed her mind")
     system, secret = make_client(agency, "referrals:read")
     headers = bearer(client, system, secret)
@@ -164,7 +164,7 @@ def test_a_safeguarding_decision_past_its_review_date_ends_and_holds_the_referra
     )
     consent.approve_safeguarding(second, decision)
     referral = services.send_referral(staff, _draft(staff, person, agency))
-    assert services.details_for(partner, referral).visible
+    assert services.open_referral(partner, referral).visible
     with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=9), tick=False):
         assert consent.end_unreviewed_decisions(SYSTEM) == 1
         assert consent.end_unreviewed_decisions(SYSTEM) == 0

@@ -32,11 +32,18 @@ import time_machine
 from agencies import services as directory
 from agencies.models import Agency, AgencyKind, Contact
 from consent import services as consent
-from consent.models import ConsentMethod, ConsentRecord, ConsentStatus, SafeguardingDecision, ServiceUser
+from consent.models import (
+    ConsentMethod,
+    ConsentRecord,
+    ConsentStatus,
+    SafeguardingDecision,
+    SafeguardingStatus,
+    ServiceUser,
+)
 from hub.auth.models import User
 from hub.db import db, utcnow
 from hub.notifications.models import Notification
-from hub.permissions import Role
+from hub.permissions import SYSTEM, Role
 from hub.scheduler import JobRun, collect_jobs, run_job
 from referrals import services
 from referrals.escalation import chase_overdue_referrals
@@ -119,7 +126,7 @@ def world(clock) -> World:
     agency = make_agency(AgencyKind.PROBATION, name="North Probation Delivery Unit")
     key = make_contact(agency, name="Kim Key", email="key@probation.example")
     deputy = make_contact(agency, name="Dee Deputy", email="deputy@probation.example")
-    named_user = make_user(Role.PARTNER, agency=agency, email="officer@probation.example")
+    named_user = make_user(Role.PARTNER, agency=agency, linked=False, email="officer@probation.example")
     named = make_contact(agency, name="Ola Officer", email="officer@probation.example", user_id=named_user.id)
     lead = make_user(Role.PARTNER_LEAD, agency=agency, email="lead@probation.example")
     agency.key_contact_id, agency.deputy_contact_id = key.id, deputy.id
@@ -299,7 +306,9 @@ def test_disabled_accounts_are_never_told(world, clock):
     closed_lead = make_user(Role.PARTNER_LEAD, agency=world.agency, email="closed.lead@probation.example")
     closed_lead.disabled_at = utcnow()
     # The deputy's hub account is closed: she is not emailed behind its back.
-    deputy_user = make_user(Role.PARTNER, agency=world.agency, email="deputy@probation.example", disabled_at=utcnow())
+    deputy_user = make_user(
+        Role.PARTNER, agency=world.agency, linked=False, email="deputy@probation.example", disabled_at=utcnow()
+    )
     world.deputy.user_id = deputy_user.id
     world.agency.key_contact_id = None
     db.session.flush()
@@ -333,12 +342,12 @@ def test_acknowledging_stops_the_chase_and_the_decision_deadline_is_chased(world
     referral = world.referral()
 
     def acknowledge():
-        services.act_on_referral(world.named_user, referral, "acknowledge")
+        services.acknowledge_referral(world.named_user, referral)
         # Five working days after New Year's Day: 4, 5, 6, 7, 8 Jan.
         assert referral.decide_by == D(1, 8)
 
     def accept():
-        services.act_on_referral(world.named_user, referral, "accept")
+        services.accept_referral(world.named_user, referral)
 
     end = dt.date(2027, 1, 29)
     timeline = chase_daily(clock, CHRISTMAS_EVE, end, on_day={D(1, 1): acknowledge, D(1, 14): accept})
@@ -361,15 +370,15 @@ def test_acknowledging_stops_the_chase_and_the_decision_deadline_is_chased(world
 def test_a_referral_accepted_in_time_is_never_chased(world, clock):
     referral = world.referral()
     clock.move_to(at(D(12, 29)))
-    services.act_on_referral(world.named_user, referral, "accept")
+    services.accept_referral(world.named_user, referral)
     assert chase_daily(clock, D(12, 29), MID_JANUARY) == {}
     assert reminders() == []
 
 
 def test_declined_and_cancelled_referrals_are_not_chased(world, clock):
     declined, cancelled = world.referral(), world.referral()
-    services.act_on_referral(world.named_user, declined, "decline", reason="Not in our area")
-    services.act_on_referral(world.staff, cancelled, "cancel", reason="Sent by mistake")
+    services.decline_referral(world.named_user, declined, "Not in our area")
+    services.cancel_referral(world.staff, cancelled, "Sent by mistake")
     assert chase_daily(clock, CHRISTMAS_EVE, MID_JANUARY) == {}
 
 
@@ -379,20 +388,20 @@ def test_declined_and_cancelled_referrals_are_not_chased(world, clock):
 def test_consent_past_its_expiry_is_expired_and_its_referrals_go_on_hold(world, clock):
     record = give_consent(world.staff, world.person, world.agency, expires_on=D(12, 31))
     referral = world.referral()
-    services.act_on_referral(world.named_user, referral, "acknowledge")
+    services.acknowledge_referral(world.named_user, referral)
 
     clock.move_to(at(D(12, 31), 0, 10))
-    assert consent.expire_lapsed_consents(world.staff) == 0  # valid all of its last day
-    assert services.details_for(world.named_user, referral).visible
+    assert consent.expire_lapsed_consents(SYSTEM) == 0  # valid all of its last day
+    assert services.open_referral(world.named_user, referral).visible
 
     clock.move_to(at(D(1, 1), 0, 10))
     before = len(told())
-    assert consent.expire_lapsed_consents(world.staff) == 1
+    assert consent.expire_lapsed_consents(SYSTEM) == 1
     assert record.status is ConsentStatus.EXPIRED and record.expired_at == utcnow()
     db.session.refresh(referral)
     assert referral.status is Status.ON_HOLD and referral.basis_lost
     assert referral.held_from is Status.ACKNOWLEDGED
-    assert not services.details_for(world.named_user, referral).visible
+    assert not services.open_referral(world.named_user, referral).visible
     held = db.session.scalars(sa.select(Notification).order_by(Notification.id)).all()[before:]
     assert [(n.kind, n.email) for n in held] == [("referral.hold", OFFICER)]
     text = held[0].subject + held[0].body
@@ -400,7 +409,7 @@ def test_consent_past_its_expiry_is_expired_and_its_referrals_go_on_hold(world, 
     for secret in ("Marigold", "Quennell", "1990", "prison", "licence"):
         assert secret not in text
 
-    assert consent.expire_lapsed_consents(world.staff) == 0
+    assert consent.expire_lapsed_consents(SYSTEM) == 0
     assert len(told()) == before + 1
     # An on-hold referral is not chased for its old deadline.
     assert chase_daily(clock, D(1, 1), MID_JANUARY) == {}
@@ -412,7 +421,7 @@ def test_key_worker_is_reminded_once_before_consent_expires(world, clock):
 
     def run() -> list[tuple[str, str]]:
         before = len(told())
-        consent.remind_expiring_consents()
+        consent.remind_expiring_consents(SYSTEM)
         return told()[before:]
 
     assert run() == [("consent.expiring", "sender@charity.example")]
@@ -432,14 +441,13 @@ def test_without_an_active_key_worker_managers_are_reminded(world, clock):
     world.staff.disabled_at = utcnow()
     db.session.flush()
     give_consent(make_user(Role.PRACTITIONER), world.person, world.agency, expires_on=D(1, 2))
-    consent.remind_expiring_consents()
+    consent.remind_expiring_consents(SYSTEM)
     assert sorted(told()) == sorted(("consent.expiring", m) for m in MANAGERS)
 
 
-def test_emergency_share_without_second_approval_is_flagged_daily(world, clock):
-    decider, second = world.managers
-    decision = consent.decide_safeguarding(
-        decider,
+def _emergency(world: World) -> SafeguardingDecision:
+    return consent.decide_safeguarding(
+        world.managers[0],
         world.person,
         {
             "agency_id": world.agency.id,
@@ -455,22 +463,39 @@ def test_emergency_share_without_second_approval_is_flagged_daily(world, clock):
             "emergency": True,
         },
     )
-    assert decision.approval_due_on == D(12, 30)  # 2 working days after 24 Dec
+
+
+def test_an_emergency_share_is_chased_over_christmas_then_stops_unapproved(world, clock):
+    decision = _emergency(world)
+    assert decision.approval_due_on == D(12, 30)  # 2 working days after Thursday 24 December
     assert told() == [("safeguarding.approval_needed", MANAGERS[1])]
 
-    def flags_on(day: dt.date) -> list[tuple[str, str]]:
+    def reminders_on(day: dt.date) -> list[tuple[str, str]]:
         clock.move_to(at(day, 8, 0))
         before = len(told())
-        consent.flag_overdue_emergencies()
-        consent.flag_overdue_emergencies()  # a second run the same day adds nothing
+        consent.remind_unapproved_emergencies(SYSTEM)
+        consent.remind_unapproved_emergencies(SYSTEM)  # a second run the same day adds nothing
         return sorted(told()[before:])
 
-    overdue = sorted(("safeguarding.approval_overdue", m) for m in MANAGERS)
-    assert flags_on(D(12, 30)) == []
-    assert flags_on(D(12, 31)) == overdue
-    assert flags_on(D(1, 1)) == overdue  # once a day, holidays included: it is urgent
-    consent.approve_safeguarding(second, decision)
-    assert flags_on(D(1, 2)) == []
+    due = [("safeguarding.approval_due", MANAGERS[1])]  # never the manager who decided
+    assert reminders_on(D(12, 28)) == []  # a bank holiday: due two working days on
+    assert reminders_on(D(12, 29)) == due  # due on the next working day
+    assert reminders_on(D(12, 30)) == due  # due today
+    clock.move_to(at(D(12, 31), 0, 10))
+    assert consent.lapse_unapproved_emergencies(SYSTEM) == 1
+    assert db.session.get(SafeguardingDecision, decision.id).status is SafeguardingStatus.ENDED
+    assert sorted(told()[-2:]) == sorted(("safeguarding.emergency_lapsed", m) for m in MANAGERS)
+    assert reminders_on(D(12, 31)) == []
+
+
+def test_an_emergency_share_approved_in_time_is_not_chased_again(world, clock):
+    decision = _emergency(world)
+    clock.move_to(at(D(12, 29), 9, 0))
+    consent.approve_safeguarding(world.managers[1], decision)
+    clock.move_to(at(D(12, 30), 8, 0))
+    assert consent.remind_unapproved_emergencies(SYSTEM) == 0
+    clock.move_to(at(D(12, 31), 0, 10))
+    assert consent.lapse_unapproved_emergencies(SYSTEM) == 0
 
 
 # The scheduler --------------------------------------------------------------------
@@ -483,7 +508,7 @@ def test_jobs_are_registered_once_and_run_through_the_scheduler(app, world, cloc
         "referrals.chase-overdue",
         "consent.expire-lapsed",
         "consent.remind-expiring",
-        "consent.flag-overdue-emergencies",
+        "consent.remind-emergency-approvals",
         "hub.deliver-email",
     }
     assert expected <= set(jobs)
@@ -502,12 +527,20 @@ def test_jobs_are_registered_once_and_run_through_the_scheduler(app, world, cloc
 
     runs = db.session.scalars(sa.select(JobRun).order_by(JobRun.id)).all()
     assert [(r.job_id, r.outcome, r.summary) for r in runs if r.job_id.startswith(("referrals", "consent"))] == [
-        ("consent.expire-lapsed", "ok", "0 consents expired, 0 unreviewed decisions ended"),
-        ("consent.flag-overdue-emergencies", "ok", "0 overdue"),
+        (
+            "consent.expire-lapsed",
+            "ok",
+            "0 consents expired, 0 unreviewed decisions ended, 0 unapproved emergency shares stopped",
+        ),
+        ("consent.remind-emergency-approvals", "ok", "0 awaiting approval"),
         ("consent.remind-expiring", "ok", "1 reminders"),
         ("referrals.chase-overdue", "ok", "1 reminders"),
         ("referrals.chase-overdue", "ok", "0 reminders"),
-        ("consent.expire-lapsed", "ok", "1 consents expired, 0 unreviewed decisions ended"),
+        (
+            "consent.expire-lapsed",
+            "ok",
+            "1 consents expired, 0 unreviewed decisions ended, 0 unapproved emergency shares stopped",
+        ),
     ]
     referral = db.session.get(Referral, referral_id)
     assert referral.status is Status.ON_HOLD

@@ -26,7 +26,7 @@ _n = itertools.count(1)
 @pytest.fixture
 def world():
     agency = make_agency(AgencyKind.PROBATION)
-    officer = make_user(Role.PARTNER, agency=agency)
+    officer = make_user(Role.PARTNER, agency=agency, linked=False)
     # Several contacts (one of them the signed-in officer) and several senders,
     # so a lazy load per row would show as extra queries.
     contacts = [make_contact(agency, user_id=officer.id)] + [make_contact(agency) for _ in range(4)]

@@ -31,6 +31,7 @@ from hub.db import db, today, utcnow
 from hub.oauth.models import OAuthToken, secret_hash
 from hub.permissions import Role
 from referrals import services
+from referrals.actions import ACTIONS
 from referrals.models import Referral
 from referrals.states import Status
 from tests.helpers import host_agency, make_agency, make_client, make_contact, make_user
@@ -184,7 +185,7 @@ def referral_in(world: World, status: str, agency: Agency | None = None) -> int:
         if action == "send":
             services.send_referral(actor, referral)
         else:
-            services.act_on_referral(actor, referral, action, reason="A reason given", outcome="Housed")
+            ACTIONS[action].run(actor, referral, {"reason": "A reason given", "outcome": "Housed"})
     db.session.flush()
     assert referral.status.value == status.removesuffix("_draft")
     return referral.id
