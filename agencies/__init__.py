@@ -6,6 +6,11 @@ Invariants:
   a current owner afterwards (key contact, deputy, successor of open work).
 - Internal notes and the interaction log are for host-organisation staff only.
 - A partner lead manages their own agency's contacts and nobody else's.
+- A partner account belongs to one active contact of its agency, and closes
+  when that contact leaves.
+- People's open work, in every package, is handed on through the open-work
+  registry (:mod:`hub.work`); the directory provides its own part (agencies
+  led and contacts known by our staff, key roles held by contacts).
 """
 
 from __future__ import annotations
@@ -15,7 +20,10 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from agencies import api, cli, views
+    from agencies.work import DirectoryWork
+    from hub import work
 
+    work.register(app, DirectoryWork())
     app.register_blueprint(views.bp)
     api.register(app)
     app.cli.add_command(cli.agencies_cli)

@@ -120,6 +120,23 @@ class ContactLeave(MethodView):
         return contact
 
 
+@blp.route("/users")
+class Users(MethodView):
+    @scoped(Scope.ADMIN)
+    @blp.arguments(schemas.UserListArgs, location="query")
+    @blp.response(200, schemas.UserOut(many=True))
+    def get(self, args: dict[str, Any]) -> Any:
+        """Hub accounts and the contact each belongs to; the total is in ``X-Total-Count``.
+
+        A host-organisation system sees every account; a partner system, only its own agency's.
+        ``active`` is false once the account is closed (its contact left, or it was closed).
+        """
+        page = queries.list_accounts(
+            current_actor(), agency_id=args.get("agency_id"), page=args["page"], per_page=args["per_page"]
+        )
+        return page.items, 200, {"X-Total-Count": str(page.total)}
+
+
 def register(app: Flask) -> None:
     api.register_blueprint(blp)
     from hub.extensions import csrf

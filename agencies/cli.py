@@ -17,14 +17,15 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from agencies import importer, queries, schemas, services
-from agencies.models import Agency, AgencyKind
+from agencies.models import Agency, AgencyKind, Contact
 from hub.audit import Origin, set_origin
 from hub.auth import services as auth_services
+from hub.auth.models import User
 from hub.cli import hub_cli
 from hub.db import db, unit_of_work
 from hub.oauth.models import OAuthClient, secret_hash
 from hub.oauth.server import new_client_credentials
-from hub.permissions import ALL_SCOPES, HOST_ROLES, SYSTEM, HubError, Invalid, Role
+from hub.permissions import ALL_SCOPES, HOST_ROLES, SYSTEM, HubError, Role
 from hub.web.fields import NOT_ONE_LINE, SingleLine
 
 agencies_cli = AppGroup("agencies", help="The partner directory.")
@@ -71,9 +72,20 @@ def init(name: str, slug: str) -> None:
 @click.option("--email", required=True)
 @click.option("--agency", "agency_slug", required=True, help="Slug of the agency the user works for.")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
-@click.option("--name", default=None, help="Display name (defaults to the email's local part).")
-def create_user(email: str, agency_slug: str, role: str, name: str | None) -> None:
-    """Create a user; print a one-time password (or take HUB_NEW_USER_PASSWORD)."""
+@click.option("--name", default=None, help="Display name (defaults to the contact's name, or the email's local part).")
+@click.option(
+    "--contact",
+    "contact_id",
+    type=click.IntRange(min=1),
+    default=None,
+    help="A partner account's contact (id); else the agency's contact with the same email; else a new contact.",
+)
+def create_user(email: str, agency_slug: str, role: str, name: str | None, contact_id: int | None) -> None:
+    """Create a user; print a one-time password (or take HUB_NEW_USER_PASSWORD).
+
+    A partner account (partner_lead, partner) belongs to one active contact of
+    its agency, and closes when that contact is recorded as having left.
+    """
     set_origin(Origin("cli"))
     try:
         ma.validate.Email(error="--email: enter a real email address, like name@example.org")(email.strip())
@@ -88,22 +100,72 @@ def create_user(email: str, agency_slug: str, role: str, name: str | None) -> No
             "admin, manager and practitioner belong to the host organisation; "
             "partner_lead and partner to a partner agency"
         )
+    if contact_id is not None and agency.is_host:
+        _fail("--contact is for partner accounts: our own staff are not directory contacts")
     password = os.environ.get("HUB_NEW_USER_PASSWORD") or None
+    linked = ""
     try:
         with unit_of_work():
-            user, password = auth_services.create_user(
-                SYSTEM,
-                email=email,
-                name=name or email.split("@")[0],
-                agency_id=agency.id,
-                role=role_enum,
-                password=password,
-            )
-    except Invalid as exc:
-        _fail("; ".join([exc.detail] + [m for msgs in exc.errors.values() for m in msgs]))
-    click.echo(f"Created {role} {user.email} at {agency.slug}.")
+            if agency.is_host:
+                user, password = auth_services.create_user(
+                    SYSTEM,
+                    email=email,
+                    name=name or email.split("@")[0],
+                    agency_id=agency.id,
+                    role=role_enum,
+                    password=password,
+                )
+            else:
+                user, contact, password = services.create_partner_account(
+                    SYSTEM, agency, email=email, role=role_enum, name=name, contact_id=contact_id, password=password
+                )
+                linked = f", linked to contact {contact.id} ({contact.name})"
+    except HubError as exc:
+        errors = getattr(exc, "errors", {}) or {}
+        _fail("; ".join([exc.detail] + [m for msgs in errors.values() for m in msgs]))
+    click.echo(f"Created {role} {user.email} at {agency.slug}{linked}.")
     if not os.environ.get("HUB_NEW_USER_PASSWORD"):
         click.echo(f"One-time password (they must change it at first sign-in): {password}")
+
+
+@hub_cli.command("unlinked-accounts")
+def unlinked_accounts() -> None:
+    """List open partner accounts that belong to no active contact of their agency.
+
+    Such an account would not close when its person leaves: link each with
+    ``flask hub link-account``, or close it with ``flask hub disable-user``.
+    """
+    users = queries.unlinked_partner_accounts()
+    if not users:
+        click.echo("Every open partner account belongs to an active contact.")
+        return
+    slugs = dict(db.session.execute(sa.select(Agency.id, Agency.slug)).tuples().all())
+    for user in users:
+        click.echo(f"{user.email}\t{user.role.value}\t{slugs.get(user.agency_id, user.agency_id)}")
+    click.echo(f"{len(users)} account(s) to link: flask hub link-account --email E --contact ID", err=True)
+    sys.exit(1)
+
+
+@hub_cli.command("link-account")
+@click.option("--email", required=True, help="The partner account's email.")
+@click.option("--contact", "contact_id", type=click.IntRange(min=1), required=True, help="The contact it belongs to.")
+def link_account(email: str, contact_id: int) -> None:
+    """Link a partner account to the active contact of its agency it belongs to."""
+    set_origin(Origin("cli"))
+    user = db.session.scalar(sa.select(User).where(User.email == auth_services.normalise_email(email)))
+    contact = db.session.get(Contact, contact_id)
+    if user is None:
+        _fail(f"no account with email {email}")
+    if contact is None:
+        _fail(f"no contact {contact_id}")
+    assert user is not None
+    assert contact is not None
+    try:
+        with unit_of_work():
+            services.link_account(SYSTEM, user, contact)
+    except HubError as exc:
+        _fail(exc.detail)
+    click.echo(f"Linked {user.email} to contact {contact.id} ({contact.name}).")
 
 
 @hub_cli.command("create-client")

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.auth.models import User
-from hub.db import TimestampMixin, db, enum_column, utcnow
+from hub.db import Model, TimestampMixin, enum_column, utcnow
 
 
 class AgencyKind(enum.StrEnum):
@@ -93,7 +93,7 @@ class InteractionKind(enum.StrEnum):
         }[self.value]
 
 
-class Agency(TimestampMixin, db.Model):
+class Agency(TimestampMixin, Model):
     """A partner organisation (or a team within one), or the host organisation."""
 
     __tablename__ = "agencies"
@@ -141,7 +141,7 @@ class Agency(TimestampMixin, db.Model):
         return f"<Agency {self.id} {self.slug}>"
 
 
-class Contact(TimestampMixin, db.Model):
+class Contact(TimestampMixin, Model):
     """A named person at an agency. Kept after they leave, with their successor."""
 
     __tablename__ = "contacts"
@@ -181,7 +181,7 @@ class Contact(TimestampMixin, db.Model):
         return f"<Contact {self.id} {self.status}>"
 
 
-class Interaction(db.Model):
+class Interaction(Model):
     """A dated entry in the log of our dealings with an agency or a contact.
 
     Internal: visible to host-organisation staff only.
@@ -202,11 +202,13 @@ class Interaction(db.Model):
     contact: Mapped[Contact | None] = relationship()
 
 
-class Handover(db.Model):
+class Handover(Model):
     """The record of one member of staff's relationships being handed over.
 
-    ``assignments`` maps ``"agency:<id>"`` and ``"contact:<id>"`` to the id of
-    the member of staff who took each over; the pack is rebuilt from it.
+    ``assignments`` maps each item's key (``"agency:<id>"``, ``"referral:<id>"``,
+    see :mod:`hub.work`) to the id of the member of staff who took it over;
+    ``items`` keeps how each item was described when it was handed over
+    (key, section, label, link, taker_id), for the pack.
     """
 
     __tablename__ = "handovers"
@@ -218,6 +220,7 @@ class Handover(db.Model):
     completed_at: Mapped[dt.datetime | None]
     note: Mapped[str] = mapped_column(sa.Text, default="")
     assignments: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    items: Mapped[list[dict[str, Any]] | None] = mapped_column(sa.JSON, default=list)
 
     leaver: Mapped[User] = relationship(foreign_keys=[leaver_id])
     by: Mapped[User | None] = relationship(foreign_keys=[by_id])

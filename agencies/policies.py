@@ -12,12 +12,19 @@ all agencies and the work details of active contacts.
 | add / edit / leave contact | yes           | yes          | own agency        | no      |
 | log an interaction         | yes           | yes          | no                | no      |
 | partnership health, staff  | yes           | no           | no                | no      |
+| hand over a colleague      | yes (an administrator's: admin only) | no | no       | no      |
+| see accounts               | all           | no           | own agency's      | no      |
+| invite a contact, close an account | admin | no           | own agency's      | no      |
+
+A partner account belongs to one active contact of its agency: it is opened
+for a contact (an invitation) and closes when that contact leaves.
 """
 
 from __future__ import annotations
 
 from agencies.models import Agency, Contact
-from hub.permissions import Actor, Role, require
+from hub.auth.models import User
+from hub.permissions import PARTNER_ROLES, Actor, Role, require
 
 PUBLIC_AGENCY_FIELDS = frozenset(
     {"services", "how_to_refer", "address", "phone", "email", "website", "key_contact_id", "deputy_contact_id"}
@@ -107,8 +114,52 @@ def can_view_health(actor: Actor) -> bool:
     return actor.is_manager
 
 
-def can_offboard_staff(actor: Actor) -> bool:
+def can_view_staff(actor: Actor) -> bool:
     return actor.is_manager
+
+
+def can_offboard_staff(actor: Actor, leaver: User) -> bool:
+    """A manager hands over a colleague's work; only an administrator closes an administrator's account,
+    and nobody hands over their own."""
+    if not actor.is_manager or actor.actor_id == leaver.id:
+        return False
+    return leaver.role is not Role.ADMIN or actor.role is Role.ADMIN
+
+
+def can_complete_offboarding(actor: Actor, leaver: User) -> bool:
+    return can_offboard_staff(actor, leaver)
+
+
+def can_see_all_accounts(actor: Actor) -> bool:
+    return actor.is_manager
+
+
+def can_see_agency_accounts(actor: Actor, agency_id: int | None) -> bool:
+    return actor.is_manager or (agency_id is not None and _own_lead(actor, agency_id))
+
+
+def _manages_accounts_of(actor: Actor, agency_id: int) -> bool:
+    return (actor.role is Role.ADMIN and actor.actor_kind == "user") or _own_lead(actor, agency_id)
+
+
+def can_invite_contact(actor: Actor, contact: Contact) -> bool:
+    """Give an active contact of a partner agency a hub account."""
+    return contact.is_active and _manages_accounts_of(actor, contact.agency_id)
+
+
+def can_close_account(actor: Actor, user: User) -> bool:
+    """Close a partner account (not one's own: ask another lead or the administrator)."""
+    return user.role in PARTNER_ROLES and user.id != actor.actor_id and _manages_accounts_of(actor, user.agency_id)
+
+
+def can_link_account(actor: Actor) -> bool:
+    """Link an existing partner account to its contact (an operator command, or an administrator)."""
+    return actor.actor_kind == "system" or (actor.role is Role.ADMIN and actor.actor_kind == "user")
+
+
+def can_create_partner_account(actor: Actor) -> bool:
+    """``flask hub create-user`` for a partner: the operator at the command line."""
+    return can_link_account(actor)
 
 
 def require_fields(allowed: frozenset[str], given: set[str]) -> None:

@@ -18,7 +18,7 @@ from agencies import policies
 from agencies.models import Agency, AgencyKind, Contact, ContactStatus, Handover, Interaction
 from hub.auth.models import User
 from hub.db import db, today
-from hub.permissions import Actor, NotFound, Role
+from hub.permissions import PARTNER_ROLES, Actor, NotFound, Role
 from hub.settings_access import settings
 
 _ACTIVE_COUNT = (
@@ -85,6 +85,11 @@ def get_agency(actor: Actor, agency_id: int) -> Agency:
     if agency is None:
         raise NotFound("No such agency.")
     return agency
+
+
+def partner_agencies() -> list[Agency]:
+    """Every agency a woman's information could be shared with: all but the host organisation."""
+    return list(db.session.scalars(sa.select(Agency).where(Agency.kind != AgencyKind.HOST).order_by(Agency.name)))
 
 
 def get_agency_by_slug(slug: str) -> Agency | None:
@@ -186,18 +191,96 @@ class Relationships:
         return [f"agency:{a.id}" for a in self.agencies] + [f"contact:{c.id}" for c in self.contacts]
 
 
-def relationships_of(user: User) -> Relationships:
+def relationships_of_id(user_id: int) -> Relationships:
     """The agencies a member of staff leads and the active contacts they know."""
     agencies = db.session.scalars(
-        sa.select(Agency).where(Agency.relationship_owner_id == user.id).order_by(Agency.name)
+        sa.select(Agency).where(Agency.relationship_owner_id == user_id).order_by(Agency.name)
     ).all()
     contacts = db.session.scalars(
         sa.select(Contact)
-        .where(Contact.known_by_id == user.id, Contact.status == ContactStatus.ACTIVE)
+        .where(Contact.known_by_id == user_id, Contact.status == ContactStatus.ACTIVE)
         .options(joinedload(Contact.agency))
         .order_by(Contact.name)
     ).all()
     return Relationships(list(agencies), list(contacts))
+
+
+# Accounts ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Account:
+    """A hub account as the directory shows it: the user and the contact it belongs to."""
+
+    user: User
+    contact: Contact | None
+
+    @property
+    def active(self) -> bool:
+        return self.user.is_active
+
+
+@dataclass(frozen=True)
+class AccountPage:
+    items: list[Account]
+    total: int
+
+
+def _accounts_visible(actor: Actor) -> list[sa.ColumnElement[bool]]:
+    if policies.can_see_all_accounts(actor):
+        return []
+    if policies.can_see_agency_accounts(actor, actor.agency_id):
+        return [User.agency_id == actor.agency_id, User.role.in_(list(PARTNER_ROLES))]
+    return [sa.false()]
+
+
+def list_accounts(actor: Actor, *, agency_id: int | None = None, page: int = 1, per_page: int = 50) -> AccountPage:
+    """Accounts this actor may see (an administrator: all; a partner lead: their agency's), with their contact."""
+    where = _accounts_visible(actor)
+    if agency_id is not None:
+        where.append(User.agency_id == agency_id)
+    total = db.session.scalar(sa.select(sa.func.count(User.id)).where(*where)) or 0
+    rows = db.session.execute(
+        sa.select(User, Contact)
+        .outerjoin(Contact, Contact.user_id == User.id)
+        .where(*where)
+        .order_by(User.agency_id, User.name, User.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return AccountPage([Account(u, c) for u, c in rows], total)
+
+
+def get_account(actor: Actor, user_id: int) -> Account:
+    row = db.session.execute(
+        sa.select(User, Contact)
+        .outerjoin(Contact, Contact.user_id == User.id)
+        .where(User.id == user_id, *_accounts_visible(actor))
+    ).first()
+    if row is None:
+        raise NotFound("No such account.")
+    return Account(row[0], row[1])
+
+
+def account_of(contact: Contact) -> User | None:
+    return db.session.get(User, contact.user_id) if contact.user_id else None
+
+
+def unlinked_partner_accounts() -> list[User]:
+    """Partner accounts not linked to an active contact of their agency (for an administrator to fix)."""
+    linked = (
+        sa.select(Contact.id)
+        .where(Contact.user_id == User.id, Contact.agency_id == User.agency_id, Contact.status == ContactStatus.ACTIVE)
+        .correlate(User)
+        .exists()
+    )
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(User.role.in_(list(PARTNER_ROLES)), User.disabled_at.is_(None), ~linked)
+            .order_by(User.agency_id, User.email)
+        )
+    )
 
 
 def get_handover(handover_id: int) -> Handover:
@@ -228,7 +311,11 @@ def handover_pack(handover: Handover) -> dict[str, Any]:
         .order_by(Interaction.occurred_on.desc())
         .limit(100)
     ).all()
-    return {"agencies": agencies, "contacts": contacts, "owners": owners, "recent": recent}
+    sections: dict[str, list[dict[str, Any]]] = {}
+    for item in handover.items or []:
+        if not item["key"].startswith(("agency:", "contact:")):  # shown in full above
+            sections.setdefault(item["section"], []).append(item)
+    return {"agencies": agencies, "contacts": contacts, "owners": owners, "recent": recent, "sections": sections}
 
 
 # Partnership health ---------------------------------------------------------

@@ -14,6 +14,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from agencies.models import AgencyKind, Channel, ContactStatus, InteractionKind
+from hub.permissions import Role
 from hub.web.fields import ID_RANGE, LONG, MEDIUM, SHORT, FlexibleDate, SingleLineText, StrictBool, required
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -137,5 +138,29 @@ class InteractionIn(ma.Schema):
 class AgencyListArgs(ma.Schema):
     q = _text(100)
     kind = _enum(AgencyKind)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class InviteIn(ma.Schema):
+    role = fields.Enum(
+        Role, by_value=True, validate=validate.OneOf([Role.PARTNER, Role.PARTNER_LEAD]), **required("Choose their role")
+    )
+
+
+class UserOut(ma.Schema):
+    """A hub account as ``GET /api/v1/users`` shows it (``API.md``)."""
+
+    id = fields.Integer(attribute="user.id")
+    email = fields.String(attribute="user.email")
+    name = fields.String(attribute="user.name")
+    role = fields.Enum(Role, by_value=True, attribute="user.role")
+    agency_id = fields.Integer(attribute="user.agency_id")
+    contact_id = fields.Function(lambda a: a.contact.id if a.contact is not None else None, allow_none=True)
+    active = fields.Boolean()
+
+
+class UserListArgs(ma.Schema):
+    agency_id = fields.Integer(validate=ID_RANGE)
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))

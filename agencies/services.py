@@ -7,8 +7,12 @@ Invariants kept here:
 - Key contact, deputy and successor are always active contacts of the same
   agency; relationship owners and "known by" are active staff.
 - When a contact leaves, nothing keeps pointing at them as a current owner:
-  their key-contact or deputy role moves (and is flagged for confirmation),
-  and ``contact_left`` tells other packages to move their open work.
+  their hub account closes, their key-contact or deputy role moves (and is
+  flagged for confirmation), and every package's open work moves through the
+  open-work contract (:mod:`hub.work`), in the same transaction.
+- A partner account belongs to one active contact of its agency.
+- A member of staff is offboarded only when every item they hold, in every
+  package, has a taker; their account closes only once they hold nothing.
 """
 
 from __future__ import annotations
@@ -19,14 +23,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from agencies import policies, signals
+from agencies import policies
 from agencies.models import Agency, AgencyKind, Contact, ContactStatus, Handover, Interaction, InteractionKind
-from agencies.queries import get_agency_by_slug, relationships_of
-from hub import audit
+from agencies.queries import get_agency_by_slug
+from hub import audit, work
 from hub.auth import services as auth_services
 from hub.auth.models import User
 from hub.db import db, today, utcnow
-from hub.permissions import Actor, Conflict, Invalid, require
+from hub.permissions import PARTNER_ROLES, Actor, Conflict, Invalid, Role, require
 
 
 def _slugify(name: str) -> str:
@@ -90,6 +94,7 @@ def create_agency(actor: Actor, data: dict[str, Any]) -> Agency:
 
 
 def update_agency(actor: Actor, agency: Agency, changes: dict[str, Any]) -> list[str]:
+    require(policies.can_update_agency(actor, agency), "You may not change this agency.")
     policies.require_fields(policies.editable_agency_fields(actor, agency), set(changes))
     if changes.get("kind") is AgencyKind.HOST and not agency.is_host:
         raise Invalid.on_field("kind", "There is already a host organisation")
@@ -137,6 +142,7 @@ def add_contact(actor: Actor, agency: Agency, data: dict[str, Any]) -> Contact:
 
 
 def update_contact(actor: Actor, contact: Contact, changes: dict[str, Any]) -> list[str]:
+    require(policies.can_update_contact(actor, contact), "You may only manage your own agency's contacts.")
     policies.require_fields(policies.editable_contact_fields(actor, contact), set(changes))
     if not contact.is_active:
         # A leaver's record is kept as it was when they left: it is history.
@@ -152,10 +158,12 @@ def update_contact(actor: Actor, contact: Contact, changes: dict[str, Any]) -> l
 def record_leaver(
     actor: Actor, contact: Contact, *, left_on: dt.date, successor_id: int | None = None, handover_note: str = ""
 ) -> Contact | None:
-    """Mark a contact as left; move their roles and (by signal) their open work.
+    """Mark a contact as left, in one transaction: their hub account closes (every
+    session ends, nothing more reaches them), their roles move, and every
+    package's open work held by them moves to whoever takes over.
 
     Returns the contact who takes over: the successor, else the agency's key
-    contact (if that is not the leaver), else None.
+    contact (if that is not the leaver), else None (the agency as a whole).
     """
     require(policies.can_record_leaver(actor, contact), "You may only manage your own agency's contacts.")
     if not contact.is_active:
@@ -173,8 +181,11 @@ def record_leaver(
     key = db.session.get(Contact, agency.key_contact_id) if agency.key_contact_id else None
     takeover = successor or key
     audit.record(actor, "contact.left", contact, successor_id=contact.successor_id, roles_moved=moved)
+    account = db.session.get(User, contact.user_id) if contact.user_id else None
+    if account is not None:
+        auth_services.disable_user(actor, account, reason="left")
     db.session.flush()
-    signals.contact_left.send(contact, takeover=takeover, actor=actor)
+    work.move_contact_work(actor, contact.id, takeover.id if takeover else None)
     return takeover
 
 
@@ -231,8 +242,12 @@ def log_interaction(actor: Actor, agency: Agency, data: dict[str, Any]) -> Inter
         summary=data["summary"],
     )
     db.session.add(entry)
-    spoken = contact is not None and data["kind"] in _SPOKEN | {InteractionKind.EMAIL}
-    if spoken and (contact.last_spoken_on is None or contact.last_spoken_on < data["occurred_on"]):
+    spoken = data["kind"] in _SPOKEN | {InteractionKind.EMAIL}
+    if (
+        contact is not None
+        and spoken
+        and (contact.last_spoken_on is None or contact.last_spoken_on < data["occurred_on"])
+    ):
         contact.last_spoken_on = data["occurred_on"]
     db.session.flush()
     audit.record(actor, "interaction.logged", entry, agency_id=agency.id, kind=entry.kind.value)
@@ -243,49 +258,174 @@ def log_interaction(actor: Actor, agency: Agency, data: dict[str, Any]) -> Inter
 
 
 def offboard_staff(
-    actor: Actor, leaver: User, assignments: dict[str, int], default_user_id: int | None, note: str = ""
+    actor: Actor, leaver: User, takers: dict[str, int], default_user_id: int | None, note: str = ""
 ) -> Handover:
-    """Hand a leaving colleague's relationships to others and record the handover."""
-    require(policies.can_offboard_staff(actor), "Only managers can hand over a colleague's work.")
+    """Hand every item a leaving colleague holds, in every package, to a named colleague.
+
+    ``takers`` maps item keys (:class:`hub.work.WorkItem`) to the member of
+    staff taking each; ``default_user_id`` takes the rest. Refused, with
+    nothing changed, unless every item has a taker.
+    """
+    require(
+        policies.can_offboard_staff(actor, leaver),
+        "Only a manager hands over a colleague's work (an administrator's: another administrator).",
+    )
     if not leaver.is_staff:
         raise Invalid("Only our own staff are offboarded here.")
     if not leaver.is_active:
         raise Conflict("This account is already disabled.")
-    if actor.actor_id == leaver.id:
-        raise Conflict("Ask another manager to hand over your own work.")
-    relationships = relationships_of(leaver)
+    items = work.held_by_staff(leaver.id)
     final: dict[str, int] = {}
-    for key in relationships.assignment_keys():
-        owner_id = assignments.get(key) or default_user_id
+    errors: dict[str, list[str]] = {}
+    for item in items:
+        field_name = item.field
+        owner_id = takers.get(item.key) or default_user_id
         if owner_id is None:
-            raise Invalid.on_field(key.replace(":", "-"), "Choose who takes this over")
-        if owner_id == leaver.id:
-            raise Invalid.on_field(key.replace(":", "-"), "Choose someone other than the person leaving")
-        _check_staff_ref(key.replace(":", "-"), owner_id)
-        final[key] = owner_id
-    for agency in relationships.agencies:
-        agency.relationship_owner_id = final[f"agency:{agency.id}"]
-    for contact in relationships.contacts:
-        contact.known_by_id = final[f"contact:{contact.id}"]
-    handover = Handover(leaver_id=leaver.id, by_id=actor.actor_id, assignments=final, note=note)
+            errors[field_name] = ["Choose who takes this over"]
+        elif owner_id == leaver.id:
+            errors[field_name] = ["Choose someone other than the person leaving"]
+        elif not _is_active_staff(owner_id):
+            errors[field_name] = ["Choose a current member of staff"]
+        else:
+            final[item.key] = owner_id
+    if errors:
+        raise Invalid("Choose who takes over each item.", errors=errors)
+    work.hand_over_staff(actor, leaver.id, final)
+    handover = Handover(
+        leaver_id=leaver.id,
+        by_id=actor.actor_id,
+        assignments=final,
+        items=[
+            {"key": i.key, "section": i.section, "label": i.label, "link": i.link, "taker_id": final[i.key]}
+            for i in items
+        ],
+        note=note,
+    )
     db.session.add(handover)
     db.session.flush()
-    audit.record(actor, "staff.handed_over", handover, leaver_id=leaver.id, relationships=len(final))
-    signals.staff_offboarded.send(leaver, assignments=final, default_user_id=default_user_id, actor=actor)
+    audit.record(actor, "staff.handed_over", handover, leaver_id=leaver.id, items=len(final))
     return handover
 
 
+def _is_active_staff(user_id: int) -> bool:
+    user = db.session.get(User, user_id)
+    return user is not None and user.is_staff and user.is_active
+
+
 def complete_offboarding(actor: Actor, handover: Handover) -> None:
-    """Disable the leaver's account and end every session it has."""
-    require(policies.can_offboard_staff(actor))
-    if handover.completed_at is not None:
-        raise Conflict("This handover is already complete.")
+    """Disable the leaver's account and end every session it has, once they hold nothing."""
     leaver = db.session.get(User, handover.leaver_id)
     assert leaver is not None
-    remaining = relationships_of(leaver)
-    if remaining.assignment_keys():
-        raise Conflict("The leaver still holds relationships: hand them over first.")
+    require(policies.can_complete_offboarding(actor, leaver), "Only a manager closes a colleague's account.")
+    if handover.completed_at is not None:
+        raise Conflict("This handover is already complete.")
+    still_held = work.held_by_staff(leaver.id)
+    if still_held:
+        raise Conflict(
+            f"{leaver.name} still holds {len(still_held)} open item(s) (new since the handover): hand them over first."
+        )
     auth_services.disable_user(actor, leaver, reason="offboarded")
     handover.completed_at = utcnow()
     audit.record(actor, "staff.offboarded", handover, leaver_id=leaver.id)
     db.session.flush()
+
+
+# Accounts ---------------------------------------------------------------------
+
+
+def _account_for(actor: Actor, contact: Contact, role: Role, password: str | None) -> tuple[User, str]:
+    if role not in PARTNER_ROLES:
+        raise Invalid.on_field("role", "Choose partner staff or partner lead")
+    if not contact.email:
+        raise Invalid.on_field("email", "Add their work email to their contact record first")
+    if contact.user_id is not None:
+        raise Conflict("This contact already has a hub account.")
+    user, one_time = auth_services.create_user(
+        actor, email=contact.email, name=contact.name, agency_id=contact.agency_id, role=role, password=password
+    )
+    contact.user_id = user.id
+    audit.record(actor, "contact.account_linked", contact, user_id=user.id)
+    db.session.flush()
+    return user, one_time
+
+
+def invite_contact(actor: Actor, contact: Contact, role: Role) -> tuple[User, str]:
+    """Open a hub account for an active contact of a partner agency.
+
+    Returns the account and its one-time password, to be handed over once: at
+    the first sign-in they must choose a new password and set up two-factor sign-in.
+    """
+    require(policies.can_invite_contact(actor, contact), "You may only invite your own agency's current contacts.")
+    return _account_for(actor, contact, role, None)
+
+
+def close_account(actor: Actor, user: User) -> None:
+    """Close a partner account at once: its sessions end and it can no longer sign in or be told anything."""
+    require(policies.can_close_account(actor, user), "You may only close other accounts of your own agency.")
+    if not user.is_active:
+        raise Conflict("This account is already closed.")
+    auth_services.disable_user(actor, user, reason="closed")
+    db.session.flush()
+
+
+def link_account(actor: Actor, user: User, contact: Contact) -> None:
+    """Link an existing partner account to the active contact of its agency it belongs to."""
+    require(policies.can_link_account(actor), "Only the hub administrator links accounts.")
+    if user.role not in PARTNER_ROLES:
+        raise Invalid("Only partner accounts belong to contacts.")
+    if contact.agency_id != user.agency_id or not contact.is_active:
+        raise Invalid.on_field("contact_id", "Choose an active contact of the account's own agency")
+    if contact.user_id is not None and contact.user_id != user.id:
+        raise Conflict("That contact already has another hub account.")
+    previous = db.session.scalars(sa.select(Contact).where(Contact.user_id == user.id, Contact.id != contact.id)).all()
+    for old in previous:
+        old.user_id = None
+    contact.user_id = user.id
+    audit.record(actor, "contact.account_linked", contact, user_id=user.id)
+    db.session.flush()
+
+
+def create_partner_account(
+    actor: Actor,
+    agency: Agency,
+    *,
+    email: str,
+    role: Role,
+    name: str | None = None,
+    contact_id: int | None = None,
+    password: str | None = None,
+) -> tuple[User, Contact, str]:
+    """An operator's ``hub create-user`` for a partner: the account belongs to ``contact_id``, else the
+    agency's active contact with the same email, else a new contact made for it."""
+    require(policies.can_create_partner_account(actor), "Only the hub administrator creates accounts this way.")
+    email = auth_services.normalise_email(email)
+    if contact_id is not None:
+        contact = db.session.get(Contact, contact_id)
+        if contact is None or contact.agency_id != agency.id or not contact.is_active:
+            raise Invalid.on_field("contact", f"Choose an active contact of {agency.slug}")
+    else:
+        contact = db.session.scalar(
+            sa.select(Contact)
+            .where(
+                Contact.agency_id == agency.id,
+                Contact.status == ContactStatus.ACTIVE,
+                sa.func.lower(Contact.email) == email,
+                Contact.user_id.is_(None),
+            )
+            .order_by(Contact.id)
+            .limit(1)
+        )
+        if contact is None:
+            contact = Contact(agency_id=agency.id, name=name or email.split("@")[0], email=email)
+            db.session.add(contact)
+            db.session.flush()
+            audit.record(actor, "contact.created", contact, agency_id=agency.id)
+    if contact.user_id is not None:
+        raise Conflict("That contact already has a hub account.")
+    user, one_time = auth_services.create_user(
+        actor, email=email, name=name or contact.name, agency_id=agency.id, role=role, password=password
+    )
+    contact.user_id = user.id
+    audit.record(actor, "contact.account_linked", contact, user_id=user.id)
+    db.session.flush()
+    return user, contact, one_time

@@ -10,8 +10,9 @@ from werkzeug.wrappers import Response
 
 from agencies import policies, queries, schemas, services
 from agencies.models import AgencyKind, Channel, InteractionKind
+from hub import work
 from hub.db import MAX_ID, unit_of_work
-from hub.permissions import MANAGERS, HubError, Invalid
+from hub.permissions import MANAGERS, Conflict, HubError, Invalid, Role
 from hub.web.forms import load_form
 from hub.web.guards import current_actor, signed_in
 
@@ -139,6 +140,7 @@ def agency(agency_id: str) -> Any:
         can_add_contact=policies.can_add_contact(actor, agency),
         can_confirm=agency.roles_to_confirm is not None and policies.can_confirm_key_roles(actor, agency),
         show_key_changes=policies.can_see_leavers(actor, agency.id),  # the note names who left
+        can_see_accounts=policies.can_see_agency_accounts(actor, agency.id),
     )
 
 
@@ -229,6 +231,8 @@ def contact(contact_id: str) -> Any:
         log=queries.interactions(actor, contacts=history_ids),
         holder=queries.current_holder(contact) if not contact.is_active else None,
         can_edit=policies.can_update_contact(actor, contact) and contact.is_active,
+        account=queries.account_of(contact) if policies.can_see_agency_accounts(actor, contact.agency_id) else None,
+        can_invite=contact.user_id is None and policies.can_invite_contact(actor, contact),
     )
 
 
@@ -335,6 +339,78 @@ def log_interaction(agency_id: str) -> Any:
     )
 
 
+# Accounts ---------------------------------------------------------------------
+
+
+@bp.get("/agencies/<agency_id>/accounts")
+@signed_in()
+def accounts(agency_id: str) -> Any:
+    """The hub accounts of an agency's people: its partner lead's (or an administrator's) to manage."""
+    actor = current_actor()
+    agency = queries.get_agency(actor, _int_or_404(agency_id))
+    if not policies.can_see_agency_accounts(actor, agency.id):
+        abort(404)
+    page = queries.list_accounts(actor, agency_id=agency.id, per_page=200)
+    return render_template(
+        "agencies/accounts.html",
+        title=f"Hub accounts: {agency.name}",
+        agency=agency,
+        accounts=page.items,
+        total=page.total,
+        can_close={a.user.id for a in page.items if a.active and policies.can_close_account(actor, a.user)},
+        can_invite=[
+            c for c in queries.contacts_of(actor, agency) if c.user_id is None and policies.can_invite_contact(actor, c)
+        ],
+    )
+
+
+@bp.route("/contacts/<contact_id>/invite", methods=["GET", "POST"])
+@signed_in()
+def invite(contact_id: str) -> Any:
+    """Give a contact a hub account: the one-time password is shown here, once."""
+    actor = current_actor()
+    contact = queries.get_contact(actor, _int_or_404(contact_id))
+    if not policies.can_invite_contact(actor, contact):
+        abort(403)
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {"role": Role.PARTNER.value}
+    status = 200
+    if request.method == "POST":
+        data, errors, values = load_form(schemas.InviteIn(), request.form)
+        if data is not None:
+            try:
+                with unit_of_work():
+                    user, password = services.invite_contact(actor, contact, data["role"])
+            except Invalid as exc:
+                errors = exc.errors or {"_schema": [exc.detail]}
+            except Conflict as exc:
+                errors, status = {"_schema": [exc.detail]}, 409
+            else:
+                return render_template(
+                    "agencies/invited.html", title="Account created", contact=contact, user=user, password=password
+                )
+        status = status if status != 200 else 422
+    return render_template(
+        "agencies/invite.html",
+        title=f"Give {contact.name} a hub account",
+        contact=contact,
+        errors=errors,
+        values=values,
+        roles=[(Role.PARTNER.value, Role.PARTNER.label), (Role.PARTNER_LEAD.value, Role.PARTNER_LEAD.label)],
+    ), status
+
+
+@bp.post("/accounts/<user_id>/close")
+@signed_in()
+def close_account(user_id: str) -> Response:
+    actor = current_actor()
+    account = queries.get_account(actor, _int_or_404(user_id))
+    with unit_of_work():
+        services.close_account(actor, account.user)
+    flash(f"{account.user.name}'s account is closed: every session they had has ended.")
+    return redirect(url_for("agencies.accounts", agency_id=account.user.agency_id))
+
+
 @bp.get("/health")
 @signed_in(*MANAGERS)
 def health() -> Any:
@@ -353,7 +429,12 @@ def staff() -> Any:
 def offboard(user_id: str) -> Any:
     actor = current_actor()
     leaver = queries.get_staff(_int_or_404(user_id))
-    relationships = queries.relationships_of(leaver)
+    if not policies.can_offboard_staff(actor, leaver):
+        abort(403)
+    items = work.held_by_staff(leaver.id)
+    sections: dict[str, list[tuple[str, Any]]] = {}
+    for item in items:
+        sections.setdefault(item.section, []).append((item.field, item))
     others = [u for u in queries.active_staff() if u.id != leaver.id]
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
@@ -365,14 +446,14 @@ def offboard(user_id: str) -> Any:
                 errors[name] = ["Choose a current member of staff"]
             return number
 
-        assignments = {k: v for k in relationships.assignment_keys() if (v := _id(k.replace(":", "-"))) is not None}
+        takers = {item.key: v for item in items if (v := _id(item.field)) is not None}
         default_user_id = _id("default_user_id")
         try:
             if errors:
                 raise Invalid(errors=errors)
             with unit_of_work():
                 handover = services.offboard_staff(
-                    actor, leaver, assignments, default_user_id, request.form.get("note", "")[: schemas.LONG]
+                    actor, leaver, takers, default_user_id, request.form.get("note", "")[: schemas.LONG]
                 )
         except Invalid as exc:
             errors = exc.errors or {"_schema": [exc.detail]}
@@ -386,7 +467,7 @@ def offboard(user_id: str) -> Any:
         422 if errors else 200,
         title=f"Hand over {leaver.name}'s work",
         leaver=leaver,
-        relationships=relationships,
+        sections=sections,
         others=others,
         form=request.form,
     )
@@ -396,15 +477,12 @@ def offboard(user_id: str) -> Any:
 @signed_in(*MANAGERS)
 def handover(handover_id: str) -> Any:
     handover = queries.get_handover(_int_or_404(handover_id))
-    from agencies.signals import handover_items
-
-    extra = [section for _fn, sections in handover_items.send(handover.leaver) for section in (sections or [])]
     return render_template(
         "agencies/handover.html",
         title=f"Handover pack: {handover.leaver.name}",
         handover=handover,
         pack=queries.handover_pack(handover),
-        extra=extra,
+        still_held=[] if handover.completed_at else work.held_by_staff(handover.leaver_id),
     )
 
 

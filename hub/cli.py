@@ -100,17 +100,35 @@ def scheduler(once: str | None, list_jobs: bool) -> None:
 
 @hub_cli.command("demo")
 def demo() -> None:
-    """Load the fictional demonstration data (only into an empty hub).
+    """Load the fictional demonstration data: only in demo mode, only into an empty hub.
 
-    Each domain package may offer a ``demo.load()``; they run in the order of
-    ``hub.modules.MODULES``, in one transaction.
+    The demo's accounts share a published password and have no second factor
+    set up, so loading them into a real hub would hand it to anyone: the
+    command refuses unless ``HUB_DEMO=true`` and the database holds no
+    agencies and no accounts. Each domain package may offer a ``demo.load()``;
+    they run in the order of ``hub.modules.MODULES``, in one transaction.
     """
     import importlib
 
-    from hub.db import unit_of_work
+    from hub.auth.models import User
+    from hub.db import db, unit_of_work
     from hub.modules import MODULES
+    from hub.settings_access import settings
 
     set_origin(Origin("cli"))
+    if not settings().demo:
+        click.echo(
+            "Error: the demo data has accounts with a published password; it loads only into a hub running "
+            "in demo mode (HUB_DEMO=true), never into a real one.",
+            err=True,
+        )
+        sys.exit(2)
+    has_data = db.session.scalar(sa.select(User.id).limit(1)) is not None or db.session.scalar(
+        sa.text("SELECT id FROM agencies LIMIT 1")
+    )
+    if has_data:
+        click.echo("Error: this database already holds data; the demo loads only into an empty hub.", err=True)
+        sys.exit(2)
     created = False
     with unit_of_work():
         for name in MODULES:

@@ -56,7 +56,9 @@ def make_contact(agency: Agency, **kw: Any) -> Contact:
     return contact
 
 
-def make_user(role: Role = Role.PRACTITIONER, agency: Agency | None = None, **kw: Any) -> User:
+def make_user(role: Role = Role.PRACTITIONER, agency: Agency | None = None, linked: bool = True, **kw: Any) -> User:
+    """A user; a partner account belongs to a contact of its agency, as every real one does
+    (``linked=False`` makes one of the unlinked accounts an old hub may still have)."""
     n = next(_seq)
     if agency is None:
         agency = host_agency() if role.is_staff else make_agency()
@@ -71,6 +73,8 @@ def make_user(role: Role = Role.PRACTITIONER, agency: Agency | None = None, **kw
     )
     db.session.add(user)
     db.session.flush()
+    if linked and not role.is_staff:
+        make_contact(agency, name=user.name, email=user.email, user_id=user.id)
     return user
 
 

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.own_database
 @pytest.fixture(scope="module")
 def sqlite_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     path = tmp_path_factory.mktemp("sqlite") / "hub.sqlite3"
-    app = create_app(make_settings(database_url=f"sqlite:///{path}", require_2fa=False))
+    app = create_app(make_settings(database_url=f"sqlite:///{path}", require_2fa=False, demo=True))
     app.test_client_class = IsolatedClient
     with app.app_context():
         flask_migrate.upgrade()

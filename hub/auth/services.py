@@ -30,6 +30,7 @@ from hub import audit
 from hub.auth import passwords, totp
 from hub.auth.models import AuthSession, LoginAttempt, User
 from hub.db import db, utcnow
+from hub.notifications.models import EmailStatus, Notification
 from hub.permissions import MANAGERS, Actor, Invalid, Role
 from hub.settings_access import settings
 
@@ -265,8 +266,17 @@ def active_managers() -> list[User]:
 
 
 def disable_user(actor: Actor, user: User, reason: str = "disabled") -> None:
-    """Disable an account and end every session it has, at once."""
+    """Disable an account, at once: every session it has ends, and no email still
+    waiting to be sent to it goes out (it reaches nobody once the account is closed)."""
     if user.disabled_at is None:
         user.disabled_at = utcnow()
     ended = end_all_sessions(user, reason)
-    audit.record(actor, "user.disabled", user, sessions_ended=ended)
+    withheld = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.user_id == user.id, Notification.email_status == EmailStatus.PENDING)
+        .values(email_status=EmailStatus.FAILED, last_error="account closed")
+        .execution_options(synchronize_session=False)
+    )
+    audit.record(
+        actor, "user.disabled", user, sessions_ended=ended, emails_withheld=int(getattr(withheld, "rowcount", 0) or 0)
+    )

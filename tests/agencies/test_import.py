@@ -727,7 +727,31 @@ def test_create_client_refuses_an_unknown_scope(app, scope):
 # flask hub demo -------------------------------------------------------------------
 
 
-def test_demo_loads_a_whole_partnership_once(app):
+@pytest.fixture
+def demo_mode(app, monkeypatch):
+    """The hub running with HUB_DEMO=true (the session's app runs as a real hub)."""
+    monkeypatch.setitem(app.extensions, "hub_settings", app.extensions["hub_settings"].with_(demo=True))
+
+
+def test_demo_refuses_a_hub_not_in_demo_mode(app):
+    """H1: the demo's accounts share a published password; they never load into a real hub."""
+    result = run(app, "hub", "demo")
+    assert result.exit_code == 2
+    assert "HUB_DEMO=true" in result.stderr
+    assert count(User) == 0
+    assert count(Agency) == 0
+
+
+def test_demo_refuses_a_database_that_has_data(app, demo_mode):
+    make_agency()
+    before = totals()
+    result = run(app, "hub", "demo")
+    assert result.exit_code == 2
+    assert "already holds data" in result.stderr
+    assert totals() == before
+
+
+def test_demo_loads_a_whole_partnership_once(app, demo_mode):
     result = run(app, "hub", "demo")
 
     assert result.exit_code == 0, result.output
@@ -750,6 +774,6 @@ def test_demo_loads_a_whole_partnership_once(app):
 
     again = run(app, "hub", "demo")
 
-    assert again.exit_code == 0, again.output
-    assert "Demo data already present." in again.stdout
+    assert again.exit_code == 2, again.output
+    assert "already holds data" in again.stderr
     assert totals() == before
