@@ -228,13 +228,20 @@ class Sharing(RuleBasedStateMachine):
     @rule(n=pick, minutes=st.integers(min_value=-90, max_value=90), jobs_run=st.booleans(), probe=st.booleans())
     def time_reaches_a_boundary(self, n: int, minutes: int, jobs_run: bool, probe: bool) -> None:
         """Move to around the London midnight that ends a consent (after its expiry
-        date) or a decision (after its review date), where off-by-one days would show;
+        date) or a decision (after its review date, or an unapproved emergency share's
+        approval date), where off-by-one days would show;
         with ``probe``, the agency then looks at its referrals and we try to refer again."""
         bases = [(ConsentRecord, i) for i in self.consents] + [(SafeguardingDecision, i) for i in self.decisions]
         model, basis_id = bases[n % len(bases)]
         basis = db.session.get(model, basis_id)
-        # A consent's expiry; a decision's review; an emergency share's approval deadline.
-        last_day = basis.expires_on if model is ConsentRecord else basis.last_day
+        # A consent's expiry; a decision's review; an emergency share's approval deadline (read from
+        # the row, not from the model's rule, so that the oracle stays independent of it).
+        if model is ConsentRecord:
+            last_day = basis.expires_on
+        elif basis.emergency and basis.approved_at is None and (n // len(bases)) % 2 == 0:
+            last_day = basis.approval_due_on
+        else:
+            last_day = basis.review_on
         midnight = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(0, 0), tzinfo=LONDON)
         target = (midnight + dt.timedelta(minutes=minutes)).astimezone(dt.UTC)
         if target > utcnow():
@@ -252,6 +259,31 @@ class Sharing(RuleBasedStateMachine):
                 ):
                     self._view(referral, self.partners[referral.agency_id])
                 self._refer_on(basis, set(basis.data_categories))
+
+    @precondition(lambda self: self.decisions)
+    @rule(n=pick, minutes=st.integers(min_value=-90, max_value=90))
+    def emergency_approval_falls_due(self, n: int, minutes: int) -> None:
+        """Move to around the midnight that ends an unapproved emergency share's approval day,
+        with no job run yet; the agency looks at what was shared on it, and we try to refer again."""
+        waiting = [
+            d
+            for d in (db.session.get(SafeguardingDecision, i) for i in self.decisions)
+            if d.emergency and d.approved_at is None and d.ended_at is None
+        ]
+        if not waiting:
+            return
+        decision = waiting[n % len(waiting)]
+        midnight = dt.datetime.combine(decision.approval_due_on + dt.timedelta(days=1), dt.time(0, 0), tzinfo=LONDON)
+        target = (midnight + dt.timedelta(minutes=minutes)).astimezone(dt.UTC)
+        if target <= utcnow():
+            return
+        self.clock.move_to(target)
+        event(f"time: to {'after' if minutes >= 0 else 'before'} an emergency share's approval day")
+        for referral in db.session.scalars(
+            sa.select(Referral).where(Referral.safeguarding_id == decision.id, Referral.sent_at.is_not(None))
+        ):
+            self._view(referral, self.partners[referral.agency_id])
+        self._refer_on(decision, set(decision.data_categories))
 
     # Consent
 
