@@ -139,6 +139,22 @@ def _ref(decision: SafeguardingDecision) -> BasisRef:
     return BasisRef(BasisKind.SAFEGUARDING, decision.id)
 
 
+def _stop(
+    actor: Actor,
+    decision: SafeguardingDecision,
+    status: SafeguardingStatus,
+    reason: str,
+    action: str,
+    signal: str | None = "ended",
+) -> None:
+    """End a decision now, audit it as ``safeguarding.<action>`` and, if it was sharing, tell
+    the packages above (``signal`` is the reason they are given; None: nothing was shared on it)."""
+    decision.status, decision.ended_at, decision.end_reason = status, utcnow(), reason
+    audit.record(actor, f"safeguarding.{action}", decision, service_user_id=decision.service_user_id)
+    if signal is not None:
+        signals.basis_ended.send(_ref(decision), reason=signal, actor=actor)
+
+
 def _approvers(but: int | None = None) -> list[User]:
     """Who may approve a decision to share without consent: managers (not the hub administrator)."""
     return [m for m in active_managers() if m.role is Role.MANAGER and m.id != but]
@@ -172,10 +188,7 @@ def end_unreviewed_decisions(actor: Actor) -> int:
         )
     ).all()
     for decision in lapsed:
-        decision.status, decision.ended_at = SafeguardingStatus.ENDED, utcnow()
-        decision.end_reason = "The review date passed without a review."
-        audit.record(actor, "safeguarding.lapsed", decision, service_user_id=decision.service_user_id)
-        signals.basis_ended.send(_ref(decision), reason="ended", actor=actor)
+        _stop(actor, decision, SafeguardingStatus.ENDED, "The review date passed without a review.", "lapsed")
     db.session.flush()
     return len(lapsed)
 
@@ -196,10 +209,8 @@ def lapse_unapproved_emergencies(actor: Actor) -> int:
         )
     ).all()
     for decision in lapsed:
-        decision.status, decision.ended_at = SafeguardingStatus.ENDED, utcnow()
-        decision.end_reason = "No second manager approved it by the day it was due."
-        audit.record(actor, "safeguarding.emergency_lapsed", decision, service_user_id=decision.service_user_id)
-        signals.basis_ended.send(_ref(decision), reason="lapsed", actor=actor)
+        reason = "No second manager approved it by the day it was due."
+        _stop(actor, decision, SafeguardingStatus.ENDED, reason, "emergency_lapsed", signal="lapsed")
         for manager in _approvers():
             notify(
                 user=manager,
@@ -346,11 +357,8 @@ def reject_safeguarding(actor: Actor, decision: SafeguardingDecision, reason: st
     if decision.status not in {SafeguardingStatus.PENDING, SafeguardingStatus.EMERGENCY}:
         raise Conflict(f"This decision is {decision.status.value}.")
     was_sharing = decision.status is SafeguardingStatus.EMERGENCY
-    decision.status, decision.ended_at, decision.end_reason = SafeguardingStatus.REJECTED, utcnow(), reason
+    _stop(actor, decision, SafeguardingStatus.REJECTED, reason, "rejected", signal="rejected" if was_sharing else None)
     db.session.flush()
-    audit.record(actor, "safeguarding.rejected", decision, service_user_id=decision.service_user_id)
-    if was_sharing:
-        signals.basis_ended.send(_ref(decision), reason="rejected", actor=actor)
     return decision
 
 
@@ -358,10 +366,8 @@ def end_safeguarding(actor: Actor, decision: SafeguardingDecision, reason: str) 
     require(policies.can_end_safeguarding(actor), "Only a manager can end a safeguarding decision.")
     if decision.status not in {SafeguardingStatus.APPROVED, SafeguardingStatus.EMERGENCY}:
         raise Conflict(f"This decision is {decision.status.value}.")
-    decision.status, decision.ended_at, decision.end_reason = SafeguardingStatus.ENDED, utcnow(), reason
+    _stop(actor, decision, SafeguardingStatus.ENDED, reason, "ended")
     db.session.flush()
-    audit.record(actor, "safeguarding.ended", decision, service_user_id=decision.service_user_id)
-    signals.basis_ended.send(_ref(decision), reason="ended", actor=actor)
     return decision
 
 

@@ -35,6 +35,15 @@ def _worker_url(worker_id: str) -> str:
     return f"{base}_{os.getpid()}"
 
 
+def own_database_url(name: str) -> str:
+    """The address of a database of a test's own (for a live server with real commits),
+    on the same server as the rolled-back ones: ``hub_test_<name>``."""
+    base = os.environ.get("HUB_TEST_DATABASE_URL", DEFAULT_URL)
+    match = re.match(r"^(postgres(?:ql)?://[^/]+)/\w+$", base)
+    assert match, f"unsupported test database URL {base}"
+    return f"{match.group(1)}/hub_test_{name}"
+
+
 def _drop_database(url: str) -> None:
     server, name = url.rsplit("/", 1)
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:

@@ -15,7 +15,6 @@ in CI (``CI=true``), so a CI image that lost its browser cannot pass quietly.
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from hub.app import create_app
 from hub.auth import services as auth_services
 from hub.db import db
 from hub.permissions import SYSTEM, Role
-from tests.conftest import DEFAULT_URL, _recreate_database, make_settings
+from tests.conftest import _recreate_database, make_settings, own_database_url
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -61,11 +60,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _database_url() -> str:
-    base = os.environ.get("HUB_TEST_DATABASE_URL", DEFAULT_URL)
-    match = re.match(r"^(postgres(?:ql)?://[^/]+)/\w+$", base)
-    assert match, f"unsupported test database URL {base}"
     worker = os.environ.get("PYTEST_XDIST_WORKER")
-    return f"{match.group(1)}/hub_test_browser" + (f"_{worker}" if worker else "")
+    return own_database_url("browser" + (f"_{worker}" if worker else ""))
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from hub.auth import totp
 from hub.auth.models import AuthSession, User
 from hub.db import db
 from hub.permissions import Role
-from tests.conftest import DEFAULT_URL, TEST_SECRET, _drop_database, _recreate_database, make_settings
+from tests.conftest import TEST_SECRET, _drop_database, _recreate_database, make_settings, own_database_url
 from tests.helpers import PASSWORD, make_user
 
 pytestmark = pytest.mark.own_database
@@ -40,10 +40,7 @@ TIMEOUT = 60
 
 
 def _database_url() -> str:
-    base = os.environ.get("HUB_TEST_DATABASE_URL", DEFAULT_URL)
-    match = re.match(r"^(postgres(?:ql)?://[^/]+)/\w+$", base)
-    assert match, f"unsupported test database URL {base}"
-    return f"{match.group(1)}/hub_test_totp_race_{os.getpid()}"
+    return own_database_url(f"totp_race_{os.getpid()}")
 
 
 @dataclass(frozen=True)

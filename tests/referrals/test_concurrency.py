@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import threading
 import urllib.error
 import urllib.request
@@ -43,7 +42,7 @@ from hub.permissions import SYSTEM, Role
 from referrals import services
 from referrals.models import Referral, ReferralEvent
 from referrals.states import Status
-from tests.conftest import DEFAULT_URL, _drop_database, _recreate_database, make_settings
+from tests.conftest import _drop_database, _recreate_database, make_settings, own_database_url
 
 pytestmark = pytest.mark.own_database
 
@@ -53,10 +52,7 @@ TIMEOUT = 60
 
 
 def _database_url() -> str:
-    base = os.environ.get("HUB_TEST_DATABASE_URL", DEFAULT_URL)
-    match = re.match(r"^(postgres(?:ql)?://[^/]+)/\w+$", base)
-    assert match, f"unsupported test database URL {base}"
-    return f"{match.group(1)}/hub_test_concurrency_{os.getpid()}"
+    return own_database_url(f"concurrency_{os.getpid()}")
 
 
 @dataclass(frozen=True)
