@@ -19,11 +19,14 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from agencies import api, cli, views
+    from agencies import api, cli, queries, views
     from agencies.work import DirectoryWork
-    from hub import work
+    from hub import registry, work
+    from hub.auth import services as auth_services
 
     work.register(app, DirectoryWork())
+    # A partner account that belongs to no current contact can neither sign in nor act.
+    registry.register(app, auth_services.ACCOUNT_STANDING, queries.belongs_to_a_current_contact)
     app.register_blueprint(views.bp)
     api.register(app)
     app.cli.add_command(cli.agencies_cli)

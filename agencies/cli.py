@@ -22,7 +22,7 @@ from hub.audit import Origin, set_origin
 from hub.auth import services as auth_services
 from hub.auth.models import User
 from hub.cli import hub_cli
-from hub.db import db, unit_of_work
+from hub.db import MAX_ID, db, unit_of_work
 from hub.oauth.models import OAuthClient, secret_hash
 from hub.oauth.server import new_client_credentials
 from hub.permissions import ALL_SCOPES, HOST_ROLES, SYSTEM, HubError, Role
@@ -76,7 +76,7 @@ def init(name: str, slug: str) -> None:
 @click.option(
     "--contact",
     "contact_id",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_ID),
     default=None,
     help="A partner account's contact (id); else the agency's contact with the same email; else a new contact.",
 )
@@ -89,8 +89,10 @@ def create_user(email: str, agency_slug: str, role: str, name: str | None, conta
     set_origin(Origin("cli"))
     try:
         ma.validate.Email(error="--email: enter a real email address, like name@example.org")(email.strip())
+        ma.validate.Length(max=254, error="--email: 254 characters at most")(email.strip())
         if name is not None:
             SingleLine(error=f"--name: {NOT_ONE_LINE}")(name)
+            ma.validate.Length(min=2, max=120, error="--name: between 2 and 120 characters")(name.strip())
     except ma.ValidationError as exc:
         _fail(" ".join(exc.messages))
     agency = _agency(agency_slug)
@@ -148,7 +150,9 @@ def unlinked_accounts() -> None:
 
 @hub_cli.command("link-account")
 @click.option("--email", required=True, help="The partner account's email.")
-@click.option("--contact", "contact_id", type=click.IntRange(min=1), required=True, help="The contact it belongs to.")
+@click.option(
+    "--contact", "contact_id", type=click.IntRange(min=1, max=MAX_ID), required=True, help="The contact it belongs to."
+)
 def link_account(email: str, contact_id: int) -> None:
     """Link a partner account to the active contact of its agency it belongs to."""
     set_origin(Origin("cli"))

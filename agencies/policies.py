@@ -144,7 +144,7 @@ def _manages_accounts_of(actor: Actor, agency_id: int) -> bool:
 
 def can_invite_contact(actor: Actor, contact: Contact) -> bool:
     """Give an active contact of a partner agency a hub account."""
-    return contact.is_active and _manages_accounts_of(actor, contact.agency_id)
+    return contact.is_active and not contact.agency.is_host and _manages_accounts_of(actor, contact.agency_id)
 
 
 def can_close_account(actor: Actor, user: User) -> bool:

@@ -266,6 +266,23 @@ def account_of(contact: Contact) -> User | None:
     return db.session.get(User, contact.user_id) if contact.user_id else None
 
 
+def belongs_to_a_current_contact(user: User) -> bool:
+    """A partner account acts only while it belongs to an active contact of its own agency
+    (our staff's accounts are not directory contacts)."""
+    if user.role not in PARTNER_ROLES:
+        return True
+    return (
+        db.session.scalar(
+            sa.select(Contact.id).where(
+                Contact.user_id == user.id,
+                Contact.agency_id == user.agency_id,
+                Contact.status == ContactStatus.ACTIVE,
+            )
+        )
+        is not None
+    )
+
+
 def unlinked_partner_accounts() -> list[User]:
     """Partner accounts not linked to an active contact of their agency (for an administrator to fix)."""
     linked = (

@@ -30,6 +30,7 @@ from hub import audit, work
 from hub.auth import services as auth_services
 from hub.auth.models import User
 from hub.db import db, today, utcnow
+from hub.notifications.services import withhold_pending
 from hub.permissions import PARTNER_ROLES, Actor, Conflict, Invalid, Role, require
 
 
@@ -184,9 +185,25 @@ def record_leaver(
     account = db.session.get(User, contact.user_id) if contact.user_id else None
     if account is not None:
         auth_services.disable_user(actor, account, reason="left")
+    if contact.email and not _address_still_used(contact):
+        withhold_pending(email=contact.email)  # what was queued for their work address stops too
     db.session.flush()
     work.move_contact_work(actor, contact.id, takeover.id if takeover else None)
     return takeover
+
+
+def _address_still_used(leaver: Contact) -> bool:
+    """Whether someone still here shares the leaver's email address (a team inbox, say)."""
+    return (
+        db.session.scalar(
+            sa.select(Contact.id).where(
+                Contact.id != leaver.id,
+                Contact.status == ContactStatus.ACTIVE,
+                sa.func.lower(Contact.email) == leaver.email.lower(),
+            )
+        )
+        is not None
+    )
 
 
 def _move_key_roles(agency: Agency, leaver: Contact, successor: Contact | None) -> list[str]:
@@ -334,12 +351,17 @@ def complete_offboarding(actor: Actor, handover: Handover) -> None:
 
 
 def _account_for(actor: Actor, contact: Contact, role: Role, password: str | None) -> tuple[User, str]:
-    if role not in PARTNER_ROLES:
-        raise Invalid.on_field("role", "Choose partner staff or partner lead")
+    if role not in PARTNER_ROLES or contact.agency.is_host:
+        raise Invalid.on_field("role", "Choose partner staff or partner lead, for a contact of a partner agency")
     if not contact.email:
         raise Invalid.on_field("email", "Add their work email to their contact record first")
     if contact.user_id is not None:
-        raise Conflict("This contact already has a hub account.")
+        previous = db.session.get(User, contact.user_id)
+        if previous is not None and previous.is_active:
+            raise Conflict("This contact already has a hub account.")
+        if previous is not None:  # closed by mistake, or they came back: the same account opens again
+            one_time = auth_services.reopen_user(actor, previous, role=role, email=contact.email)
+            return previous, one_time
     user, one_time = auth_services.create_user(
         actor, email=contact.email, name=contact.name, agency_id=contact.agency_id, role=role, password=password
     )

@@ -222,6 +222,7 @@ def contact(contact_id: str) -> Any:
     contact = queries.get_contact(actor, _int_or_404(contact_id))
     predecessors = queries.predecessors_of(contact) if actor.is_staff or contact.agency_id == actor.agency_id else []
     history_ids = [contact.id] + [p.id for p in predecessors]
+    account = queries.account_of(contact)
     return render_template(
         "agencies/contact.html",
         title=contact.name,
@@ -231,8 +232,8 @@ def contact(contact_id: str) -> Any:
         log=queries.interactions(actor, contacts=history_ids),
         holder=queries.current_holder(contact) if not contact.is_active else None,
         can_edit=policies.can_update_contact(actor, contact) and contact.is_active,
-        account=queries.account_of(contact) if policies.can_see_agency_accounts(actor, contact.agency_id) else None,
-        can_invite=contact.user_id is None and policies.can_invite_contact(actor, contact),
+        account=account if policies.can_see_agency_accounts(actor, contact.agency_id) else None,
+        can_invite=(account is None or not account.is_active) and policies.can_invite_contact(actor, contact),
     )
 
 
@@ -351,6 +352,7 @@ def accounts(agency_id: str) -> Any:
     if not policies.can_see_agency_accounts(actor, agency.id):
         abort(404)
     page = queries.list_accounts(actor, agency_id=agency.id, per_page=200)
+    open_accounts = {a.user.id for a in page.items if a.active}
     return render_template(
         "agencies/accounts.html",
         title=f"Hub accounts: {agency.name}",
@@ -359,7 +361,9 @@ def accounts(agency_id: str) -> Any:
         total=page.total,
         can_close={a.user.id for a in page.items if a.active and policies.can_close_account(actor, a.user)},
         can_invite=[
-            c for c in queries.contacts_of(actor, agency) if c.user_id is None and policies.can_invite_contact(actor, c)
+            c
+            for c in queries.contacts_of(actor, agency)
+            if c.user_id not in open_accounts and policies.can_invite_contact(actor, c)
         ],
     )
 

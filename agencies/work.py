@@ -18,13 +18,13 @@ from agencies.queries import relationships_of_id
 from hub import audit
 from hub.db import db
 from hub.permissions import Actor
-from hub.work import WorkItem
+from hub.work import OpenWork, WorkItem
 
 AGENCIES = "Agencies they lead"
 CONTACTS = "Contacts they know"
 
 
-class DirectoryWork:
+class DirectoryWork(OpenWork):
     def held_by_staff(self, user_id: int) -> list[WorkItem]:
         held = relationships_of_id(user_id)
         return [WorkItem(f"agency:{a.id}", AGENCIES, a.name, f"/agencies/{a.id}") for a in held.agencies] + [
@@ -34,11 +34,14 @@ class DirectoryWork:
 
     def hand_over_staff(self, actor: Actor, leaver_id: int, takers: Mapping[str, int]) -> int:
         held = relationships_of_id(leaver_id)
+        moved = 0
+        # Anything added since the list was made has no taker: it stays held, so offboarding will not finish.
         for agency in held.agencies:
-            agency.relationship_owner_id = takers[f"agency:{agency.id}"]
+            if (taker := takers.get(f"agency:{agency.id}")) is not None:
+                agency.relationship_owner_id, moved = taker, moved + 1
         for contact in held.contacts:
-            contact.known_by_id = takers[f"contact:{contact.id}"]
-        moved = len(held.agencies) + len(held.contacts)
+            if (taker := takers.get(f"contact:{contact.id}")) is not None:
+                contact.known_by_id, moved = taker, moved + 1
         if moved:
             audit.record(actor, "staff.relationships_handed_over", object_type="user", object_id=leaver_id, count=moved)
         db.session.flush()

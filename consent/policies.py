@@ -19,7 +19,8 @@ nobody else may run them.
 
 from __future__ import annotations
 
-from consent.models import SafeguardingDecision
+from consent.models import SafeguardingDecision, SafeguardingStatus
+from hub.db import today
 from hub.permissions import Actor, Role
 
 
@@ -43,17 +44,32 @@ def can_decide_safeguarding(actor: Actor) -> bool:
     return actor.role is Role.MANAGER and actor.actor_kind == "user"
 
 
-def can_approve_safeguarding(actor: Actor, decision: SafeguardingDecision) -> bool:
-    """A second manager: never the one who decided."""
+def may_review_safeguarding(actor: Actor, decision: SafeguardingDecision) -> bool:
+    """Who reviews a decision: a second manager, never the one who decided (whatever its state)."""
     return can_decide_safeguarding(actor) and actor.actor_id != decision.decided_by_id
 
 
+def _awaiting_review(decision: SafeguardingDecision) -> bool:
+    return decision.status in {SafeguardingStatus.PENDING, SafeguardingStatus.EMERGENCY}
+
+
+def can_approve_safeguarding(actor: Actor, decision: SafeguardingDecision) -> bool:
+    """A second manager approves a decision awaiting review; an emergency share only by the end of
+    its due day (after that it has stopped sharing, and a new decision is needed)."""
+    lapsed = decision.awaiting_approval and decision.last_day < today()
+    return may_review_safeguarding(actor, decision) and _awaiting_review(decision) and not lapsed
+
+
 def can_reject_safeguarding(actor: Actor, decision: SafeguardingDecision) -> bool:
-    return can_approve_safeguarding(actor, decision)
+    return may_review_safeguarding(actor, decision) and _awaiting_review(decision)
 
 
-def can_end_safeguarding(actor: Actor) -> bool:
-    return can_decide_safeguarding(actor)
+def can_end_safeguarding(actor: Actor, decision: SafeguardingDecision) -> bool:
+    """Any manager stops a decision that is sharing."""
+    return can_decide_safeguarding(actor) and decision.status in {
+        SafeguardingStatus.APPROVED,
+        SafeguardingStatus.EMERGENCY,
+    }
 
 
 def _the_hub_itself(actor: Actor) -> bool:

@@ -30,7 +30,7 @@ from hub.auth.services import active_managers
 from hub.db import db, today, utcnow
 from hub.db import new_reference as db_new_reference
 from hub.notifications.services import notify
-from hub.permissions import Actor, Conflict, Invalid, Role, require
+from hub.permissions import Actor, Conflict, Denied, HubError, Invalid, Role, require
 from hub.settings_access import settings
 from hub.workdays import add_working_days
 
@@ -153,6 +153,28 @@ def _stop(
     audit.record(actor, f"safeguarding.{action}", decision, service_user_id=decision.service_user_id)
     if signal is not None:
         signals.basis_ended.send(_ref(decision), reason=signal, actor=actor)
+
+
+EMERGENCY_MEMORY_DAYS = 30
+
+
+def _unapproved_emergency(service_user_id: int, agency_id: int) -> SafeguardingDecision | None:
+    """An emergency share for her with this agency, in the last 30 days, that no second manager
+    approved (still waiting, rejected, or stopped when its approval fell due): while there is one,
+    the emergency path is closed, or one manager could share for ever by deciding again and again."""
+    since = utcnow() - dt.timedelta(days=EMERGENCY_MEMORY_DAYS)
+    return db.session.scalar(
+        sa.select(SafeguardingDecision)
+        .where(
+            SafeguardingDecision.service_user_id == service_user_id,
+            SafeguardingDecision.agency_id == agency_id,
+            SafeguardingDecision.emergency.is_(True),
+            SafeguardingDecision.approved_at.is_(None),
+            SafeguardingDecision.decided_at >= since,
+        )
+        .order_by(SafeguardingDecision.id.desc())
+        .limit(1)
+    )
 
 
 def _approvers(but: int | None = None) -> list[User]:
@@ -282,6 +304,12 @@ def decide_safeguarding(actor: Actor, person: ServiceUser, data: dict[str, Any])
             f"by {latest:%-d %B %Y} at the latest",
         )
     emergency = bool(data.get("emergency"))
+    if emergency and (earlier := _unapproved_emergency(person.id, agency.id)) is not None:
+        raise Invalid.on_field(
+            "emergency",
+            f"An emergency share with {agency.name} (decision {earlier.id}) was not approved by a second manager. "
+            "Record this as a decision for a second manager to approve before anything is shared.",
+        )
     decision = SafeguardingDecision(
         service_user_id=person.id,
         agency_id=agency.id,
@@ -331,14 +359,18 @@ def decide_safeguarding(actor: Actor, person: ServiceUser, data: dict[str, Any])
     return decision
 
 
+def _review_refused(actor: Actor, decision: SafeguardingDecision) -> HubError:
+    """403 for someone who may not review it at all; else 409: it is not awaiting review (any more)."""
+    if not policies.may_review_safeguarding(actor, decision):
+        return Denied("A second manager, not the one who decided, must review it.")
+    if decision.awaiting_approval and decision.last_day < today() and decision.status is SafeguardingStatus.EMERGENCY:
+        return Conflict("Its approval was due by the end of its due day: it has stopped sharing. Decide again.")
+    return Conflict(f"This decision is {decision.status.value}.")
+
+
 def approve_safeguarding(actor: Actor, decision: SafeguardingDecision) -> SafeguardingDecision:
-    require(
-        policies.can_approve_safeguarding(actor, decision), "A second manager, not the one who decided, must approve."
-    )
-    if decision.status not in {SafeguardingStatus.PENDING, SafeguardingStatus.EMERGENCY}:
-        raise Conflict(f"This decision is {decision.status.value}.")
-    if decision.awaiting_approval and decision.last_day < today():
-        raise Conflict("Its approval was due by the end of its due day: it has stopped sharing. Record a new decision.")
+    if not policies.can_approve_safeguarding(actor, decision):
+        raise _review_refused(actor, decision)
     decision.status, decision.approved_by_id, decision.approved_at = (
         SafeguardingStatus.APPROVED,
         actor.actor_id,
@@ -351,11 +383,8 @@ def approve_safeguarding(actor: Actor, decision: SafeguardingDecision) -> Safegu
 
 def reject_safeguarding(actor: Actor, decision: SafeguardingDecision, reason: str) -> SafeguardingDecision:
     """Refuse a decision; an emergency share already made stops at once."""
-    require(
-        policies.can_reject_safeguarding(actor, decision), "A second manager, not the one who decided, must review it."
-    )
-    if decision.status not in {SafeguardingStatus.PENDING, SafeguardingStatus.EMERGENCY}:
-        raise Conflict(f"This decision is {decision.status.value}.")
+    if not policies.can_reject_safeguarding(actor, decision):
+        raise _review_refused(actor, decision)
     was_sharing = decision.status is SafeguardingStatus.EMERGENCY
     _stop(actor, decision, SafeguardingStatus.REJECTED, reason, "rejected", signal="rejected" if was_sharing else None)
     db.session.flush()
@@ -363,8 +392,9 @@ def reject_safeguarding(actor: Actor, decision: SafeguardingDecision, reason: st
 
 
 def end_safeguarding(actor: Actor, decision: SafeguardingDecision, reason: str) -> SafeguardingDecision:
-    require(policies.can_end_safeguarding(actor), "Only a manager can end a safeguarding decision.")
-    if decision.status not in {SafeguardingStatus.APPROVED, SafeguardingStatus.EMERGENCY}:
+    if not policies.can_end_safeguarding(actor, decision):
+        if not policies.can_decide_safeguarding(actor):
+            raise Denied("Only a manager can end a safeguarding decision.")
         raise Conflict(f"This decision is {decision.status.value}.")
     _stop(actor, decision, SafeguardingStatus.ENDED, reason, "ended")
     db.session.flush()

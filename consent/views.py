@@ -28,7 +28,6 @@ from consent.models import (
     DataCategory,
     Para18Reason,
     Purpose,
-    SafeguardingStatus,
 )
 from hub import registry
 from hub.db import today, unit_of_work
@@ -323,7 +322,6 @@ def _decision_page(
     actor: Actor, decision_id: int, errors: dict[str, list[str]] | None = None, status: int = 200
 ) -> Any:
     decision = queries.get_decision(actor, decision_id)
-    open_for_review = decision.status in {SafeguardingStatus.PENDING, SafeguardingStatus.EMERGENCY}
     return render_template(
         "consent/decision.html",
         title=f"Safeguarding decision {decision.id}",
@@ -332,10 +330,10 @@ def _decision_page(
         decision=decision,
         person=decision.service_user,
         overdue=queries.emergency_overdue(decision),
-        can_review=open_for_review and policies.can_approve_safeguarding(actor, decision),
+        can_approve=policies.can_approve_safeguarding(actor, decision),
+        can_reject=policies.can_reject_safeguarding(actor, decision),
         is_decider=actor.actor_kind == "user" and actor.actor_id == decision.decided_by_id,
-        can_end=decision.status in {SafeguardingStatus.APPROVED, SafeguardingStatus.EMERGENCY}
-        and policies.can_end_safeguarding(actor),
+        can_end=policies.can_end_safeguarding(actor, decision),
         art6=ART6_LABELS,
         art9=ART9_LABELS,
     ), status

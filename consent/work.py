@@ -15,12 +15,12 @@ from consent.models import ServiceUser
 from hub import audit
 from hub.db import db
 from hub.permissions import Actor
-from hub.work import WorkItem
+from hub.work import OpenWork, WorkItem
 
 CASELOAD = "Women they are key worker for"
 
 
-class CaseloadWork:
+class CaseloadWork(OpenWork):
     def held_by_staff(self, user_id: int) -> list[WorkItem]:
         rows = db.session.execute(
             sa.select(ServiceUser.id, ServiceUser.reference)
@@ -32,14 +32,12 @@ class CaseloadWork:
 
     def hand_over_staff(self, actor: Actor, leaver_id: int, takers: Mapping[str, int]) -> int:
         people = db.session.scalars(sa.select(ServiceUser).where(ServiceUser.key_worker_id == leaver_id)).all()
+        moved = 0
         for person in people:
-            person.key_worker_id = takers[f"service_user:{person.id}"]
-            audit.record(actor, "service_user.key_worker_changed", person, to_user_id=person.key_worker_id)
+            if (taker := takers.get(f"service_user:{person.id}")) is None:
+                continue  # added since the list was made: still held, so offboarding will not finish
+            person.key_worker_id = taker
+            audit.record(actor, "service_user.key_worker_changed", person, to_user_id=taker)
+            moved += 1
         db.session.flush()
-        return len(people)
-
-    def held_by_contact(self, contact_id: int) -> list[WorkItem]:
-        return []
-
-    def move_contact_work(self, actor: Actor, contact_id: int, takeover_contact_id: int | None) -> int:
-        return 0
+        return moved

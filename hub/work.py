@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
 
 from flask import Flask
 
@@ -48,24 +47,31 @@ class WorkItem:
         return self.key.replace(":", "-")
 
 
-class OpenWork(Protocol):
-    """What a package tells the hub about the work people hold in it."""
+class OpenWork:
+    """What a package tells the hub about the work people hold in it.
+
+    Subclass it and override what applies: a package whose work only our
+    staff hold writes the two staff methods; one whose work only partner
+    contacts hold, the two contact methods. Every item listed must be moved by
+    the matching method, which skips any key it was not given (an item that
+    arrived meanwhile stays held, and offboarding will not finish).
+    """
 
     def held_by_staff(self, user_id: int) -> list[WorkItem]:
         """Open items a member of our staff holds."""
-        ...
+        return []
 
     def hand_over_staff(self, actor: Actor, leaver_id: int, takers: Mapping[str, int]) -> int:
         """Give each item (by key) to the member of staff named for it; returns how many moved."""
-        ...
+        return 0
 
     def held_by_contact(self, contact_id: int) -> list[WorkItem]:
         """Open items addressed to a partner contact."""
-        ...
+        return []
 
     def move_contact_work(self, actor: Actor, contact_id: int, takeover_contact_id: int | None) -> int:
         """Move a leaving contact's items to ``takeover_contact_id`` (None: the agency as a whole)."""
-        ...
+        return 0
 
 
 def register(app: Flask, provider: OpenWork) -> None:

@@ -17,7 +17,7 @@ from agencies.models import Agency
 from hub import audit
 from hub.db import db
 from hub.permissions import Actor
-from hub.work import WorkItem
+from hub.work import OpenWork, WorkItem
 from referrals import notify
 from referrals.models import Referral
 from referrals.services import _event
@@ -42,7 +42,7 @@ def _items(where: sa.ColumnElement[bool], statuses: list[str], section: str) -> 
     ]
 
 
-class ReferralWork:
+class ReferralWork(OpenWork):
     def held_by_staff(self, user_id: int) -> list[WorkItem]:
         return _items(Referral.sender_user_id == user_id, _STAFF_HELD, SENT_BY_STAFF)
 
@@ -50,13 +50,16 @@ class ReferralWork:
         affected = db.session.scalars(
             sa.select(Referral).where(Referral.sender_user_id == leaver_id, Referral.status.in_(_STAFF_HELD))
         ).all()
+        moved = 0
         for referral in affected:
-            new_owner_id = takers[f"referral:{referral.id}"]
+            if (new_owner_id := takers.get(f"referral:{referral.id}")) is None:
+                continue  # added since the list was made: still held, so offboarding will not finish
             referral.handed_over_from_id, referral.sender_user_id = leaver_id, new_owner_id
             _event(actor, referral, "reassign", referral.status, note="sender left")
             audit.record(actor, "referral.reassigned", referral, to_user_id=new_owner_id)
+            moved += 1
         db.session.flush()
-        return len(affected)
+        return moved
 
     def held_by_contact(self, contact_id: int) -> list[WorkItem]:
         return _items(Referral.recipient_contact_id == contact_id, _CONTACT_HELD, ADDRESSED)

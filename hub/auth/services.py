@@ -26,11 +26,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 
-from hub import audit
+from hub import audit, registry
 from hub.auth import passwords, totp
 from hub.auth.models import AuthSession, LoginAttempt, User
 from hub.db import db, utcnow
-from hub.notifications.models import EmailStatus, Notification
+from hub.notifications.services import withhold_pending
 from hub.permissions import MANAGERS, Actor, Invalid, Role
 from hub.settings_access import settings
 
@@ -105,10 +105,20 @@ def clear_failures(email: str, ip: str) -> None:
 # Passwords and second factor ------------------------------------------------
 
 
+ACCOUNT_STANDING = "account_standing"
+
+
+def may_act(user: User) -> bool:
+    """Whether this account may sign in and act: it is open, and every package that has a rule
+    about accounts agrees (the directory: a partner account belongs to a contact who is still
+    there). Rules are callables ``(user) -> bool`` in the ``account_standing`` registry."""
+    return user.is_active and all(rule(user) for rule in registry.providers(ACCOUNT_STANDING))
+
+
 def check_password(email: str, password: str) -> User | None:
     """The enabled user with this email and password, or None (same cost either way)."""
     user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
-    if user is None or not user.is_active:
+    if user is None or not may_act(user):
         passwords.verify_password(passwords.DUMMY_HASH, password)
         return None
     if not passwords.verify_password(user.password_hash, password):
@@ -203,7 +213,7 @@ def load_session(token: str) -> SessionCheck:
     elif now - row.created_at > dt.timedelta(hours=cfg.session_absolute_hours):
         reason = "expired"
     user = db.session.get(User, row.user_id)
-    if user is None or not user.is_active:
+    if user is None or not may_act(user):
         reason = "disabled"
     if reason:
         row.ended_at, row.end_reason = now, reason
@@ -260,6 +270,24 @@ def create_user(
     return user, password
 
 
+def reopen_user(actor: Actor, user: User, *, role: Role, email: str) -> str:
+    """Open a closed account again, as if new: a one-time password (returned, to hand over once),
+    which must be changed at the first sign-in, and a fresh two-factor enrolment."""
+    email = normalise_email(email)
+    taken = db.session.scalar(sa.select(User.id).where(User.email == email, User.id != user.id))
+    if taken is not None:
+        raise Invalid("An account with this email already exists.", errors={"email": ["Already in use"]})
+    password = secrets.token_urlsafe(12)
+    user.email, user.role = email, role
+    user.password_hash = passwords.hash_password(password)
+    user.must_change_password = True
+    user.totp_secret_enc = user.totp_enabled_at = user.totp_last_step = None
+    user.disabled_at = None
+    db.session.flush()
+    audit.record(actor, "user.reopened", user, role=role.value)
+    return password
+
+
 def active_managers() -> list[User]:
     """The host organisation's managers and administrators whose accounts are open."""
     return list(db.session.scalars(sa.select(User).where(User.role.in_(list(MANAGERS)), User.disabled_at.is_(None))))
@@ -271,12 +299,5 @@ def disable_user(actor: Actor, user: User, reason: str = "disabled") -> None:
     if user.disabled_at is None:
         user.disabled_at = utcnow()
     ended = end_all_sessions(user, reason)
-    withheld = db.session.execute(
-        sa.update(Notification)
-        .where(Notification.user_id == user.id, Notification.email_status == EmailStatus.PENDING)
-        .values(email_status=EmailStatus.FAILED, last_error="account closed")
-        .execution_options(synchronize_session=False)
-    )
-    audit.record(
-        actor, "user.disabled", user, sessions_ended=ended, emails_withheld=int(getattr(withheld, "rowcount", 0) or 0)
-    )
+    withheld = withhold_pending(user_id=user.id)
+    audit.record(actor, "user.disabled", user, sessions_ended=ended, emails_withheld=withheld)

@@ -66,7 +66,7 @@ def _pending_user() -> User | None:
     if not pending or time.time() - pending.get("at", 0) > PENDING_SECONDS:
         return None
     user = db.session.get(User, pending.get("uid"))
-    return user if user is not None and user.is_active else None
+    return user if user is not None and services.may_act(user) else None
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])

@@ -73,6 +73,21 @@ def notify(
     return message
 
 
+def withhold_pending(*, user_id: int | None = None, email: str = "") -> int:
+    """Stop emails still waiting to go to someone who can no longer be told (a closed account,
+    or the work address of a contact who has left); they stay readable in the outbox."""
+    if user_id is None and not email:
+        return 0
+    who = Notification.user_id == user_id if user_id is not None else sa.func.lower(Notification.email) == email.lower()
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(who, Notification.email_status == EmailStatus.PENDING)
+        .values(email_status=EmailStatus.FAILED, last_error="withheld: they can no longer be told")
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def unread_count(user_id: int) -> int:
     return (
         db.session.scalar(

@@ -403,15 +403,20 @@ def test_unlinked_accounts_are_listed_then_linked_by_an_administrator(app: Flask
     assert after.exit_code == 0 and "orphan@lost.example.org" not in after.output
 
 
-def test_the_migration_links_existing_partner_accounts_by_email() -> None:
-    """Accounts made before accounts belonged to contacts are linked to the one active contact
-    of their agency with the same email; ambiguous or missing ones are left for the command."""
+def _migration() -> Any:
     spec = importlib.util.spec_from_file_location(
         "link_migration", ROOT / "migrations/versions/20261202_1600_a7c3e5d10007_accounts_belong_to_contacts.py"
     )
     assert spec and spec.loader
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
+    return migration
+
+
+def test_the_migration_links_existing_partner_accounts_by_email() -> None:
+    """Accounts made before accounts belonged to contacts are linked to the one active contact
+    of their agency with the same email; ambiguous or missing ones are left for the command."""
+    migration = _migration()
     agency = make_agency()
     one = make_user(Role.PARTNER, agency, linked=False, email="one@link.example.org")
     match = make_contact(agency, email="ONE@link.example.org")
@@ -440,3 +445,94 @@ def test_every_demo_partner_account_belongs_to_an_active_contact(app: Flask, rol
     for user in accounts:
         contact = db.session.scalar(sa.select(Contact).where(Contact.user_id == user.id))
         assert contact is not None and contact.is_active and contact.agency_id == user.agency_id, user.email
+
+
+# What the review of this work found ---------------------------------------------------------------
+
+
+def test_a_partner_account_that_belongs_to_no_current_contact_cannot_sign_in_or_act(client: Any, app: Flask) -> None:
+    agency = make_agency()
+    orphan = make_user(Role.PARTNER, agency, linked=False)
+    browser = app.test_client()
+    sign_in(browser, orphan)
+    assert browser.get("/inbox").status_code == 302  # its session ends at the next request
+    assert _password_step(app.test_client(), orphan.email).status_code == 401
+    services.link_account(SYSTEM, orphan, make_contact(agency))
+    assert _password_step(app.test_client(), orphan.email).status_code == 302
+
+
+def test_the_upgrade_closes_the_accounts_of_contacts_who_had_already_left(app: Flask) -> None:
+    """Before this version, recording a leaver left their account open (C1): the upgrade closes it."""
+    migration = _migration()
+    agency = make_agency()
+    contact, leaver = _linked(agency)
+    _still_here, stayer = _linked(agency)
+    contact.status = ContactStatus.LEFT
+    sign_in(app.test_client(), leaver)
+    db.session.execute(sa.text(migration.END_LEAVERS_SESSIONS))
+    db.session.execute(sa.text(migration.CLOSE_LEAVERS))
+    db.session.expire_all()
+    assert db.session.get(User, leaver.id).disabled_at is not None
+    assert db.session.get(User, stayer.id).disabled_at is None
+    sessions = db.session.scalars(sa.select(AuthSession).where(AuthSession.user_id == leaver.id)).all()
+    assert sessions and all(s.ended_at is not None for s in sessions)
+
+
+def test_emails_waiting_for_a_leavers_work_address_are_withheld() -> None:
+    agency = make_agency()
+    no_account = make_contact(agency, email="no.account@partner.example.org")
+    team = make_contact(agency, email="team@partner.example.org")
+    make_contact(agency, email="team@partner.example.org")  # a shared inbox someone still reads
+    waiting = {
+        c.id: Notification(
+            email=c.email, kind="referral.received", subject="s", body="b", email_status=EmailStatus.PENDING
+        )
+        for c in (no_account, team)
+    }
+    db.session.add_all(waiting.values())
+    db.session.flush()
+    services.record_leaver(SYSTEM, no_account, left_on=dt.date(2026, 12, 1))
+    services.record_leaver(SYSTEM, team, left_on=dt.date(2026, 12, 1))
+    db.session.expire_all()
+    assert db.session.get(Notification, waiting[no_account.id].id).email_status is EmailStatus.FAILED
+    assert db.session.get(Notification, waiting[team.id].id).email_status is EmailStatus.PENDING
+
+
+def test_a_closed_account_can_be_opened_again_by_inviting_the_contact(client: Any, app: Flask) -> None:
+    _agency, _lead_contact, lead, officer_contact, officer = _team()
+    services.close_account(lead, officer)
+    sign_in(client, lead)
+    assert "Give Olu Officer a hub account" in client.get(f"/contacts/{officer_contact.id}").get_data(as_text=True)
+    page = post_form(client, f"/contacts/{officer_contact.id}/invite", {"role": "partner"})
+    assert page.status_code == 200 and 'id="one-time-password"' in page.get_data(as_text=True)
+    db.session.expire_all()
+    reopened = db.session.get(User, officer.id)
+    assert reopened.is_active and reopened.must_change_password and reopened.totp_enabled_at is None
+    assert db.session.scalar(sa.select(sa.func.count(User.id)).where(User.email == officer.email)) == 1
+
+
+def test_nobody_gives_a_host_contact_a_partner_account(client: Any) -> None:
+    host_contact = make_contact(host_agency(), email="someone@charity.example.org")
+    sign_in(client, make_user(Role.ADMIN))
+    response = post_form(
+        client, f"/contacts/{host_contact.id}/invite", {"role": "partner_lead"}, token_from="/directory"
+    )
+    assert response.status_code == 403
+    assert db.session.scalar(sa.select(User.id).where(User.email == "someone@charity.example.org")) is None
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [["--contact", "99999999999"], ["--name", "x" * 300], ["--name", "A"], ["--email", "a@" + "b" * 260 + ".org"]],
+    ids=["huge-contact-id", "long-name", "one-letter-name", "long-email"],
+)
+def test_create_user_refuses_bad_input_with_a_message_not_a_traceback(app: Flask, extra: list[str]) -> None:
+    agency = make_agency(slug="cli-checks")
+    args = ["hub", "create-user", "--email", "cli@checks.example.org", "--agency", agency.slug, "--role", "partner"]
+    if extra[0] == "--email":
+        args[3] = extra[1]
+        extra = []
+    result = _run(app, *args, *extra, env={"HUB_NEW_USER_PASSWORD": "a long enough passphrase here"})
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert db.session.scalar(sa.select(sa.func.count(User.id)).where(User.agency_id == agency.id)) == 0

@@ -391,8 +391,13 @@ def test_rejecting_needs_a_reason_and_an_overdue_emergency_is_flagged(client, wo
     decision.approval_due_on = TODAY - dt.timedelta(days=1)
     sign_in(client, second)
     listed = text_of(client.get("/safeguarding"))
-    assert "Emergency: shared, awaiting approval" in listed and "Approval overdue" in listed
-    assert "Approval overdue" in text_of(client.get(f"/service-users/{person.id}"))
+    assert "Emergency: shared, awaiting approval" in listed and "Not approved in time: stopped sharing" in listed
+    assert "Not approved in time: stopped sharing" in text_of(client.get(f"/service-users/{person.id}"))
+    # It can no longer be approved, and the page does not offer it (the policy and the page agree).
+    page = text_of(client.get(f"/safeguarding/{decision.id}"))
+    assert "Approve sharing" not in page and "can no longer be approved" in page
+    late = post_form(client, f"/safeguarding/{decision.id}/approve", {}, token_from=f"/safeguarding/{decision.id}")
+    assert late.status_code == 409
 
     blank = post_form(
         client, f"/safeguarding/{decision.id}/reject", {"reject_reason": ""}, token_from=f"/safeguarding/{decision.id}"

@@ -168,3 +168,21 @@ def test_the_hub_administrator_neither_decides_nor_approves(client: FlaskClient,
     assert fresh(SafeguardingDecision, decision.id).status is SafeguardingStatus.PENDING
     consent.approve_safeguarding(make_user(Role.MANAGER), decision)
     assert decision.status is SafeguardingStatus.APPROVED
+
+
+def test_one_manager_cannot_chain_emergency_shares_after_one_was_not_approved(world: World) -> None:
+    """H2, the long way round: an emergency share lapsed unapproved; deciding "emergency" again for
+    her and the same agency is refused for 30 days: it must now wait for a second manager."""
+    with time_machine.travel(MONDAY, tick=False) as clock:
+        first = _decide(world, emergency=True, review_on=dt.date(2027, 4, 1))
+        clock.move_to(dt.datetime(2027, 3, 4, 0, 30, tzinfo=LONDON))
+        consent.lapse_unapproved_emergencies(SYSTEM)
+        for manager in (world.users["manager"], make_user(Role.MANAGER)):
+            with pytest.raises(Invalid) as refused:
+                _decide(world, emergency=True, review_on=dt.date(2027, 4, 1), by=manager)
+            assert "emergency" in refused.value.errors and str(first.id) in refused.value.errors["emergency"][0]
+        assert not _covered(world)
+        pending = _decide(world, emergency=False, review_on=dt.date(2027, 4, 1))
+        assert pending.status is SafeguardingStatus.PENDING and not _covered(world)
+        clock.move_to(dt.datetime(2027, 4, 5, 9, 0, tzinfo=LONDON))  # 30 days on, the emergency path reopens
+        assert _decide(world, emergency=True, review_on=dt.date(2027, 5, 1)).status is SafeguardingStatus.EMERGENCY

@@ -331,7 +331,7 @@ def test_without_a_mail_server_messages_are_held_and_readable_in_the_hub(app):
 
     officer = db.session.scalars(sa.select(User).where(User.email == flow.officer_email)).one()
     mine = [n for n in queued if n.user_id == officer.id]
-    assert mine and unread_count(officer) == len(mine)
+    assert mine and unread_count(officer.id) == len(mine)
     assert any(
         n.kind == "referral.received" and n.link.endswith(f"/referrals/{next(iter(flow.references))}") for n in mine
     )
