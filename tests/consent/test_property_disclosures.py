@@ -36,6 +36,7 @@ import os
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 import sqlalchemy as sa
 import time_machine
 from hypothesis import HealthCheck, Phase, event, settings
@@ -361,23 +362,35 @@ class Sharing(RuleBasedStateMachine):
     )
     def decide(self, person, agency, purposes, cats, emergency, review_in, decider) -> None:
         self._moment_passes()
-        decision = consent.decide_safeguarding(
-            self.managers[decider],
-            self._person(person),
-            {
-                "agency_id": self._agency(agency).id,
-                "purposes": sorted(purposes),
-                "data_categories": sorted(cats),
-                "art6_basis": "6(1)(e)",
-                "art9_condition": "9(2)(g)+sch1-18",
-                "para18_reason": "cannot_obtain",
-                "justification": "Serious risk of harm",
-                "she_was_told": True,
-                "review_on": london_date(utcnow()) + dt.timedelta(days=review_in),
-                "emergency": emergency,
-            },
+        she, them = self._person(person), self._agency(agency)
+        # After an emergency share no second manager approved, the emergency path stays shut for 30 days.
+        shut = emergency and any(
+            d.emergency
+            and d.approved_at is None
+            and d.service_user_id == she.id
+            and d.agency_id == them.id
+            and d.decided_at >= utcnow() - dt.timedelta(days=30)
+            for d in rows(SafeguardingDecision.__table__).values()
         )
-        self.decisions.append(decision.id)
+        data = {
+            "agency_id": them.id,
+            "purposes": sorted(purposes),
+            "data_categories": sorted(cats),
+            "art6_basis": "6(1)(e)",
+            "art9_condition": "9(2)(g)+sch1-18",
+            "para18_reason": "cannot_obtain",
+            "justification": "Serious risk of harm",
+            "she_was_told": True,
+            "review_on": london_date(utcnow()) + dt.timedelta(days=review_in),
+            "emergency": emergency,
+        }
+        if shut:
+            with pytest.raises(Invalid) as refused:
+                consent.decide_safeguarding(self.managers[decider], she, data)
+            assert "emergency" in refused.value.errors
+            event("decide: emergency path shut")
+            return
+        self.decisions.append(consent.decide_safeguarding(self.managers[decider], she, data).id)
 
     @precondition(lambda self: self.decisions)
     @rule(n=pick, action=st.sampled_from(["approve", "reject", "end"]), by=st.integers(min_value=0, max_value=1))
