@@ -294,3 +294,60 @@ def test_api_contact_list_costs_the_same_however_many_contacts(app, client):
 
     same_count(small, big)
     assert len(response_rows) == 203  # three of its own, then the 200 added, leavers included for the host
+
+
+# Accounts -------------------------------------------------------------------------------------------
+
+
+def _accounts(agency: Agency, n: int) -> None:
+    """``n`` partner accounts of ``agency``, each linked to a contact of its own."""
+    batch = next(_batch)
+    user_ids = _insert(
+        User,
+        [
+            {
+                "email": f"a{batch}-{i}@accounts.example.org",
+                "name": f"Account {i}",
+                "agency_id": agency.id,
+                "role": Role.PARTNER,
+                "password_hash": _HASH,
+                "must_change_password": False,
+                "created_at": utcnow(),
+                "updated_at": utcnow(),
+            }
+            for i in range(n)
+        ],
+    )
+    _insert(
+        Contact,
+        [
+            {"agency_id": agency.id, "name": f"Account {i}", "user_id": uid, "status": ContactStatus.ACTIVE}
+            for i, uid in enumerate(user_ids)
+        ],
+    )
+
+
+def test_the_accounts_page_and_the_users_api_cost_the_same_for_10_accounts_as_for_1000(
+    app: Flask, client: FlaskClient
+) -> None:
+    agency = Agency(slug="many-accounts", name="Many Accounts", kind=AgencyKind.HOUSING)
+    db.session.add(agency)
+    db.session.flush()
+    _accounts(agency, 10)
+    admin = make_user(Role.ADMIN)
+    system, secret = make_client(host_agency(), "admin")
+    headers = bearer(client, system, secret)
+    sign_in(client, admin)
+
+    def cost() -> tuple[int, int]:
+        db.session.commit()
+        db.session.expunge_all()
+        with count_queries(app) as page:
+            assert client.get(f"/agencies/{agency.id}/accounts").status_code == 200
+        with count_queries(app) as api:
+            assert client.get(f"/api/v1/users?agency_id={agency.id}&per_page=200", headers=headers).status_code == 200
+        return len(page), len(api)
+
+    small = cost()
+    _accounts(agency, 990)
+    assert cost() == small  # measured 2026-12-02: page 7 = 7, API 3 = 3
