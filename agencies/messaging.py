@@ -8,6 +8,8 @@ written once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -54,6 +56,53 @@ def agency_leads(agency_id: int) -> list[User]:
             .order_by(User.id)
         )
     )
+
+
+def leads_of(agency_ids: Iterable[int]) -> dict[int, list[User]]:
+    """:func:`agency_leads` for many agencies, in one query."""
+    found: dict[int, list[User]] = {}
+    ids = sorted(set(agency_ids))
+    if not ids:
+        return found
+    for user in db.session.scalars(
+        sa.select(User)
+        .join(Contact, Contact.user_id == User.id)
+        .where(
+            User.agency_id.in_(ids),
+            User.role == Role.PARTNER_LEAD,
+            User.disabled_at.is_(None),
+            Contact.agency_id == User.agency_id,
+            Contact.status == ContactStatus.ACTIVE,
+        )
+        .order_by(User.id)
+    ):
+        found.setdefault(user.agency_id, []).append(user)
+    return found
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How a contact is told: through their account, else at their work address (never both)."""
+
+    contact: Contact
+    user: User | None
+
+    @property
+    def reachable(self) -> bool:
+        if not self.contact.is_active:
+            return False
+        return self.user.is_active if self.user is not None else bool(self.contact.email)
+
+
+def reach_of(contact_ids: Iterable[int]) -> dict[int, Reach]:
+    """How each of these contacts is told, in one query (the set-based form of :func:`reachable`)."""
+    ids = sorted(set(contact_ids))
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Contact, User).outerjoin(User, User.id == Contact.user_id).where(Contact.id.in_(ids))
+    ).all()
+    return {contact.id: Reach(contact, user) for contact, user in rows}
 
 
 def tell_agency_leads(agency_id: int, *, dedupe_key: str | None = None, **message: Any) -> int:

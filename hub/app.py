@@ -114,7 +114,8 @@ def _edge(app: Flask) -> None:
         if not token:
             return None
         check = auth_services.load_session(token)
-        db.session.commit()  # the session row's last-seen time or its ending
+        if check.changed:
+            db.session.commit()  # the session row's last-seen time (at most once a minute) or its ending
         if check.user is None:
             session.clear()
             if check.reason in {"idle", "expired", "disabled"}:

@@ -13,11 +13,12 @@ harmless.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import importlib
 import logging
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,7 @@ from flask import Flask
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.audit import Origin, set_origin
-from hub.db import Model, db, is_postgres, unit_of_work, utcnow
+from hub.db import Model, db, unit_of_work, utcnow
 from hub.modules import MODULES
 
 log = logging.getLogger(__name__)
@@ -80,50 +81,53 @@ def _lock_key(job_id: str) -> int:
     return zlib.crc32(job_id.encode()) & 0x7FFFFFFF
 
 
+@contextlib.contextmanager
+def _exclusive(job_id: str) -> Iterator[bool]:
+    """Whether this process may run the job now: a PostgreSQL advisory lock held on a connection of
+    its own for the whole run, so the job may commit in batches and a second scheduler still skips
+    it. (SQLite, the single-process demo, needs no lock.)"""
+    if db.engine.dialect.name != "postgresql":
+        yield True
+        return
+    with db.engine.connect() as holder:
+        got = bool(holder.scalar(sa.select(sa.func.pg_try_advisory_lock(_lock_key(job_id)))))
+        try:
+            yield got
+        finally:
+            if got:
+                holder.scalar(sa.select(sa.func.pg_advisory_unlock(_lock_key(job_id))))
+            holder.rollback()
+
+
+def _record(job: Job, started: dt.datetime, outcome: str, summary: str) -> None:
+    with unit_of_work():
+        db.session.add(
+            JobRun(job_id=job.id, started_at=started, finished_at=utcnow(), outcome=outcome, summary=summary[:200])
+        )
+
+
 def run_job(app: Flask, job: Job) -> str:
-    """Run one job now, as the scheduler would. Returns its outcome."""
+    """Run one job now, as the scheduler would. Returns its outcome.
+
+    The job's work is one unit of work, unless the job commits its own batches (a backlog is
+    worked through in bounded batches, each committed, so a crash loses nothing done)."""
     with app.app_context():
         set_origin(Origin("scheduler"))
         started = utcnow()
         try:
-            with unit_of_work():
-                if is_postgres() and not db.session.scalar(
-                    sa.select(sa.func.pg_try_advisory_xact_lock(_lock_key(job.id)))
-                ):
+            with _exclusive(job.id) as mine:
+                if not mine:
                     log.warning("job %s is already running elsewhere: skipped", job.id)
-                    db.session.add(
-                        JobRun(
-                            job_id=job.id,
-                            started_at=started,
-                            finished_at=utcnow(),
-                            outcome="skipped",
-                            summary="already running",
-                        )
-                    )
+                    _record(job, started, "skipped", "already running")
                     return "skipped"
-                summary = job.func()
-                db.session.add(
-                    JobRun(
-                        job_id=job.id,
-                        started_at=started,
-                        finished_at=utcnow(),
-                        outcome="ok",
-                        summary=str(summary if summary is not None else "")[:200],
-                    )
-                )
+                with unit_of_work():
+                    summary = job.func()
+                _record(job, started, "ok", str(summary if summary is not None else ""))
             return "ok"
         except Exception as exc:
             log.exception("job %s failed", job.id)
-            with unit_of_work():
-                db.session.add(
-                    JobRun(
-                        job_id=job.id,
-                        started_at=started,
-                        finished_at=utcnow(),
-                        outcome="failed",
-                        summary=type(exc).__name__,
-                    )
-                )
+            db.session.rollback()
+            _record(job, started, "failed", type(exc).__name__)
             return "failed"
         finally:
             db.session.remove()

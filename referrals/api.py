@@ -93,7 +93,11 @@ class Referrals(MethodView):
             raise Invalid.on_field("service_user_id", "Only the host organisation can filter by the woman referred")
         page = queries.list_referrals(actor, **args)
         items = [schemas.view(referral, None, actor.is_staff) for referral in page.items]
-        return items, 200, {"X-Total-Count": str(page.total)}
+        # Counted up to COUNT_CAP (10,000): past it, X-Total-Count says 10000 and X-Total-Count-Capped true.
+        headers = {"X-Total-Count": str(page.total)}
+        if page.more:
+            headers["X-Total-Count-Capped"] = "true"
+        return items, 200, headers
 
     @scoped(Scope.REFERRALS_WRITE)
     @blp.arguments(schemas.ReferralIn)

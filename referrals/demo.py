@@ -114,7 +114,7 @@ def load() -> bool:
     # Overdue: the first referral was sent a week ago and nobody has acknowledged it.
     overdue = made[0]
     overdue.sent_at = overdue.sent_at - dt.timedelta(days=7) if overdue.sent_at else None
-    overdue.acknowledge_by = add_working_days(today() - dt.timedelta(days=7), 2)
+    overdue.acknowledge_by = overdue.due_on = add_working_days(today() - dt.timedelta(days=7), 2)
     services.post_message(practitioner, made[4], "She is on your register already? Could you check band C?")
     # On hold: Ria withdraws consent for probation, which holds the acknowledged referral.
     record = db.session.scalar(

@@ -7,7 +7,7 @@ from referrals.escalation import chase_overdue_referrals
 
 
 def chase_referrals() -> str:
-    return f"{chase_overdue_referrals()} reminders"
+    return f"{chase_overdue_referrals(commit=True)} reminders"
 
 
 JOBS = [

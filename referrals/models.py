@@ -46,6 +46,10 @@ class Referral(SharedOnBasis, TimestampMixin, Model):
     acknowledge_by: Mapped[dt.date | None] = mapped_column(index=True)
     acknowledged_at: Mapped[dt.datetime | None]
     decide_by: Mapped[dt.date | None] = mapped_column(index=True)
+    # The deadline it is waiting on now: acknowledge_by while sent, decide_by while acknowledged,
+    # else none. Stored (and kept in step by every status change, ``services._move``) so that the
+    # inbox's order, "overdue" and the chase job are read from an index at any size.
+    due_on: Mapped[dt.date | None]
     decided_at: Mapped[dt.datetime | None]
     closed_at: Mapped[dt.datetime | None]
     held_from: Mapped[Status | None] = mapped_column(enum_column(Status, "held_from_status"))
@@ -56,6 +60,19 @@ class Referral(SharedOnBasis, TimestampMixin, Model):
     agency: Mapped[Agency] = relationship()
     recipient_contact: Mapped[Contact | None] = relationship(foreign_keys=[recipient_contact_id])
     sender: Mapped[User | None] = relationship(foreign_keys=[sender_user_id])
+
+
+# The partner inbox: an agency's referrals from sent on, those waiting on a deadline first (soonest
+# first), then the newest. (PostgreSQL sorts nulls last in an ascending index, as the inbox wants.)
+sa.Index(
+    "ix_referrals_inbox",
+    Referral.agency_id,
+    Referral.due_on,
+    Referral.id.desc(),
+    postgresql_where=sa.text("status <> 'draft' AND sent_at IS NOT NULL"),
+)
+# Our staff's list of every referral, in the same order; what is overdue; what the chase job takes.
+sa.Index("ix_referrals_by_due", Referral.due_on, Referral.id.desc())
 
 
 class ReferralEvent(Model):

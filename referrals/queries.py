@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from consent import sharing
 from consent.models import DataCategory, Purpose
@@ -20,9 +21,10 @@ from referrals.states import Status
 @dataclass(frozen=True)
 class Page:
     items: list[Referral]
-    total: int
+    total: int  # at most COUNT_CAP
     page: int
     per_page: int
+    more: bool = False  # there are more than COUNT_CAP
 
     @property
     def pages(self) -> int:
@@ -37,21 +39,21 @@ def _visible(actor: Actor) -> list[sa.ColumnElement[bool]]:
 
 
 def overdue_clause(on: object = None) -> sa.ColumnElement[bool]:
-    day = on or today()
-    return sa.or_(
-        sa.and_(Referral.status == Status.SENT, Referral.acknowledge_by < day),
-        sa.and_(Referral.status == Status.ACKNOWLEDGED, Referral.decide_by < day),
-    )
+    """Past the deadline it waits on (``Referral.due_on``: none unless sent or acknowledged)."""
+    return Referral.due_on < (on or today())
 
 
-def current_deadline() -> sa.ColumnElement[object]:
-    """The deadline a referral is waiting on now: acknowledging when sent,
-    deciding when acknowledged, none otherwise."""
-    return sa.case(
-        (Referral.status == Status.SENT, Referral.acknowledge_by),
-        (Referral.status == Status.ACKNOWLEDGED, Referral.decide_by),
-        else_=sa.null(),
-    )
+# A page shows how many there are up to this many; past it, "more than" (counting every row of a
+# busy agency on every view would cost more the bigger the partnership grows).
+COUNT_CAP = 10_000
+
+
+def _people(actor: Actor) -> list[Any]:
+    """Who each listed referral is about and who sent it: our staff's lists show both, loaded for
+    the page's rows only (a join would read every woman to find 25); partners' lists show neither."""
+    if not actor.is_staff:
+        return []
+    return [selectinload(Referral.service_user), selectinload(Referral.sender)]
 
 
 def list_referrals(
@@ -73,22 +75,19 @@ def list_referrals(
         where.append(Referral.service_user_id == service_user_id)
     if overdue:
         where.append(overdue_clause())
-    total = db.session.scalar(sa.select(sa.func.count(Referral.id)).where(*where)) or 0
+    capped = sa.select(Referral.id).where(*where).limit(COUNT_CAP + 1).subquery()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(capped)) or 0
     items = db.session.scalars(
         sa.select(Referral)
         .where(*where)
-        .options(
-            joinedload(Referral.agency),
-            joinedload(Referral.recipient_contact),
-            joinedload(Referral.service_user),
-            joinedload(Referral.sender),
-        )
-        # Those waiting on a deadline first, the soonest (or most overdue) at the top; then the newest.
-        .order_by(current_deadline().asc().nullslast(), Referral.id.desc())
+        .options(joinedload(Referral.agency), joinedload(Referral.recipient_contact), *_people(actor))
+        # Those waiting on a deadline first, the soonest (or most overdue) at the top; then the newest:
+        # the order of the indexes ix_referrals_inbox and ix_referrals_by_due.
+        .order_by(Referral.due_on.asc().nullslast(), Referral.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    return Page(list(items), total, page, per_page)
+    return Page(list(items), min(total, COUNT_CAP), page, per_page, more=total > COUNT_CAP)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from hub.settings_access import settings
 from hub.workdays import add_working_days
 from referrals import notify, policies, queries
 from referrals.models import Referral, ReferralEvent, ReferralMessage, Urgency
-from referrals.states import SHARED_OPEN, TRANSITIONS, Side, Status
+from referrals.states import SHARED_OPEN, TRANSITIONS, Side, Status, due_on
 
 PURPOSE = Purpose.REFERRAL.value
 
@@ -80,7 +80,11 @@ def _decide_days(agency: Agency) -> int:
 
 
 def _move(referral: Referral, sources: set[Status] | frozenset[Status], target: Status, **values: Any) -> None:
-    """Change status atomically: only if it is still in ``sources`` (a compare-and-set UPDATE; else 409)."""
+    """Change status atomically: only if it is still in ``sources`` (a compare-and-set UPDATE; else 409),
+    keeping ``due_on`` (the deadline it waits on) in step with the new status."""
+    values["due_on"] = due_on(
+        target, values.get("acknowledge_by", referral.acknowledge_by), values.get("decide_by", referral.decide_by)
+    )
     result = db.session.execute(
         sa.update(Referral)
         .where(Referral.id == referral.id, Referral.status.in_([s.value for s in sources]))

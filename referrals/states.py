@@ -8,6 +8,7 @@ cancelled (cancelled).
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from dataclasses import dataclass
 
@@ -69,6 +70,16 @@ ACTION_LABELS = {
     "complete": "Complete",
     "cancel": "Cancel referral",
 }
+
+
+def due_on(status: Status, acknowledge_by: dt.date | None, decide_by: dt.date | None) -> dt.date | None:
+    """The deadline a referral in ``status`` waits on: acknowledging while sent, deciding once
+    acknowledged, none otherwise. The one statement of this rule; ``Referral.due_on`` stores it."""
+    if status is Status.SENT:
+        return acknowledge_by
+    if status is Status.ACKNOWLEDGED:
+        return decide_by
+    return None
 
 
 def allowed_actions(status: Status, side: Side) -> list[str]:

@@ -189,6 +189,7 @@ def change_password(user: User, current: str, new: str, keep_session: str | None
 class SessionCheck:
     user: User | None
     reason: str | None = None
+    changed: bool = False  # the session row was written: the caller commits
 
 
 def start_session(user: User, ip: str | None) -> str:
@@ -201,25 +202,35 @@ def start_session(user: User, ip: str | None) -> str:
     return token
 
 
+SEEN_EVERY = dt.timedelta(minutes=1)  # a session's last-seen time is written at most this often
+
+
 def load_session(token: str) -> SessionCheck:
-    """The user behind a session token, if the session is still live."""
-    row = db.session.scalar(sa.select(AuthSession).where(AuthSession.token_hash == _token_hash(token)))
-    if row is None or row.ended_at is not None:
+    """The user behind a session token, if the session is still live: one query for the
+    session and its account. It writes only when something changed (``SessionCheck.changed``):
+    the last-seen time at most once a minute, or the session's ending."""
+    found = db.session.execute(
+        sa.select(AuthSession, User)
+        .join(User, User.id == AuthSession.user_id)
+        .where(AuthSession.token_hash == _token_hash(token))
+    ).first()
+    if found is None or found[0].ended_at is not None:
         return SessionCheck(None, "ended")
+    row, user = found
     cfg, now = settings(), utcnow()
     reason = None
     if now - row.last_seen_at > dt.timedelta(minutes=cfg.session_idle_minutes):
         reason = "idle"
     elif now - row.created_at > dt.timedelta(hours=cfg.session_absolute_hours):
         reason = "expired"
-    user = db.session.get(User, row.user_id)
-    if user is None or not may_act(user):
+    elif not may_act(user):
         reason = "disabled"
     if reason:
         row.ended_at, row.end_reason = now, reason
-        return SessionCheck(None, reason)
-    if now - row.last_seen_at > dt.timedelta(seconds=30):
+        return SessionCheck(None, reason, changed=True)
+    if now - row.last_seen_at > SEEN_EVERY:
         row.last_seen_at = now
+        return SessionCheck(user, changed=True)
     return SessionCheck(user)
 
 

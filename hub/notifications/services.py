@@ -17,9 +17,13 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
 from email.message import EmailMessage
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hub.auth.models import User
 from hub.db import db, is_postgres, utcnow
@@ -71,6 +75,51 @@ def notify(
         except sa.exc.IntegrityError:
             return None
     return message
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message for :func:`notify_many`: to a user (by account) or to an email address."""
+
+    kind: str
+    subject: str
+    body: str
+    link: str
+    dedupe_key: str
+    user: User | None = None
+    email: str = ""
+
+
+def notify_many(messages: Sequence[Message]) -> set[str]:
+    """Queue many messages in one statement, each at most once (by ``dedupe_key``): for jobs that
+    tell hundreds of people at a time. Returns the keys queued now (the others were already queued,
+    or had nobody to tell: a closed account, no address)."""
+    cfg = settings()
+    status = EmailStatus.PENDING if cfg.smtp_host else EmailStatus.HELD
+    now = utcnow()
+    rows = [
+        {
+            "user_id": m.user.id if m.user is not None else None,
+            "email": m.user.email if m.user is not None else m.email,
+            "kind": m.kind,
+            "subject": m.subject[:200],
+            "body": m.body,
+            "link": (cfg.base_url + m.link) if m.link.startswith("/") else m.link,
+            "dedupe_key": m.dedupe_key,
+            "email_status": status,
+            "created_at": now,
+            "attempts": 0,
+        }
+        for m in messages
+        if (m.user.is_active if m.user is not None else bool(m.email))
+    ]
+    if not rows:
+        return set()
+    insert = sqlite_insert if db.session.get_bind().dialect.name == "sqlite" else pg_insert
+    statement = (
+        insert(Notification).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(Notification.dedupe_key)
+    )
+    return set(db.session.scalars(statement, rows))
 
 
 def withhold_pending(*, user_id: int | None = None, email: str = "") -> int:

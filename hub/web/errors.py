@@ -7,14 +7,18 @@ logged with the traceback; the response never carries internal details.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 from typing import Any
 
+import psycopg
+import sqlalchemy as sa
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from hub.db import db
 from hub.oauth.server import OAuthProblem
 from hub.permissions import HubError, Invalid
 
@@ -96,6 +100,35 @@ def _csrf_error(error: CSRFError) -> Response:
     return _page(400, "Your form has expired", "Go back, reload the page and try again.")
 
 
+RETRY_AFTER_SECONDS = 5
+UNAVAILABLE_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Service unavailable – Partnership Hub</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><main><h1>The hub is unavailable for a moment</h1>
+<p>It cannot reach its database just now. Nothing you did was lost: wait a few seconds and try again.</p>
+</main></body></html>"""
+
+
+def _database_unavailable(error: Exception) -> Response:
+    """The database cannot be reached (a restart, a network fault): 503 with Retry-After, not 500.
+
+    The page is plain HTML: the usual layout would itself ask the database who is signed in."""
+    log.warning("database unavailable: %s", type(error).__name__)
+    with contextlib.suppress(Exception):
+        db.session.rollback()
+    if wants_problem_json():
+        response = problem(
+            503,
+            "Service unavailable",
+            "The hub cannot reach its database just now. Retry after the number of seconds in Retry-After.",
+            slug="unavailable",
+        )
+    else:
+        response = Response(UNAVAILABLE_PAGE, status=503, mimetype="text/html")
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def _unexpected(error: Exception) -> Response:
     incident = secrets.token_hex(6)
     log.exception("unhandled error, incident %s", incident)
@@ -110,4 +143,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_exception)
     app.register_error_handler(HubError, _hub_error)
     app.register_error_handler(OAuthProblem, _oauth_problem)
+    # Losing the database (OperationalError: refused, shutting down, connection lost; InterfaceError:
+    # a closed connection) is a temporary outage, not a bug. Other database errors stay 500s.
+    for unavailable in (sa.exc.OperationalError, sa.exc.InterfaceError, psycopg.OperationalError):
+        app.register_error_handler(unavailable, _database_unavailable)
     app.register_error_handler(Exception, _unexpected)

@@ -49,6 +49,7 @@ from referrals import services
 from referrals.escalation import chase_overdue_referrals
 from referrals.models import Referral, ReferralReminder, Urgency
 from referrals.states import Status
+from tests.conftest import count_queries
 from tests.helpers import make_agency, make_contact, make_user
 
 LONDON = ZoneInfo("Europe/London")
@@ -546,3 +547,48 @@ def test_jobs_are_registered_once_and_run_through_the_scheduler(app, world, cloc
     assert referral.status is Status.ON_HOLD
     assert db.session.scalar(sa.select(sa.func.count(ReferralReminder.id))) == 1
     assert not db.session.scalars(sa.select(SafeguardingDecision)).all()
+
+
+# Sets, not rows -----------------------------------------------------------------------------
+
+
+def test_a_backlog_is_chased_in_committed_batches_and_never_twice(world, clock, monkeypatch):
+    """Every stage of every overdue referral is sent once, whatever the batch size; a second run,
+    or a run in another process at the same time, finds nothing more to send."""
+    from referrals import escalation
+
+    ids = [world.referral().id for _ in range(7)]
+    clock.move_to(at(D(1, 5), 8, 5))  # all three stages are due at once
+    monkeypatch.setattr(escalation, "BATCH", 3)
+    assert chase_overdue_referrals(commit=True) == 7 * 3
+    assert sorted((r[0], r[3]) for r in reminders()) == sorted((i, s) for i in ids for s in (1, 2, 3))
+    notified = told()
+    assert chase_overdue_referrals(commit=True) == 0
+    assert told() == notified
+    # Each referral's escalation went to exactly the people of its stage.
+    assert sorted(k for k, _e in notified if k != "referral.received") == sorted(
+        ["referral.overdue"] * 7 + ["referral.escalated"] * 7 * 4
+    )
+
+
+def test_a_run_with_nothing_due_costs_the_same_however_many_referrals_are_overdue(app, world, clock):
+    for _ in range(3):
+        world.referral()
+    clock.move_to(at(D(1, 5), 8, 5))
+    chase_overdue_referrals()
+
+    def statements() -> int:
+        with count_queries(app) as seen:
+            assert chase_overdue_referrals() == 0
+        return len(seen)
+
+    few = statements()
+    clock.move_to(at(D(12, 24), 10, 0))
+    for _ in range(30):
+        world.referral()
+    clock.move_to(at(D(1, 5), 8, 5))
+    chase_overdue_referrals()
+    assert statements() == few == len(STAGES_FOR_TEST)
+
+
+STAGES_FOR_TEST = (1, 2, 3)  # one query per stage finds nothing due

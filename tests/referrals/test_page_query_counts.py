@@ -14,7 +14,7 @@ from consent.models import ServiceUser
 from hub.db import db, utcnow
 from hub.permissions import Role
 from referrals.models import Referral, Urgency
-from referrals.states import Status
+from referrals.states import Status, due_on
 from tests.conftest import count_queries
 from tests.helpers import make_agency, make_contact, make_user, sign_in
 
@@ -53,6 +53,8 @@ def _add_referrals(count: int, agency, contacts, senders) -> None:
     for i, person_id in enumerate(ids):
         n = next(_n)
         status = STATUSES[i % len(STATUSES)]
+        acknowledge_by = TODAY + dt.timedelta(days=(i % 9) - 4)
+        decide_by = TODAY + dt.timedelta(days=(i % 5) - 2) if status is not Status.SENT else None
         rows.append(
             {
                 "reference": f"R-Q{n:07d}",
@@ -65,8 +67,9 @@ def _add_referrals(count: int, agency, contacts, senders) -> None:
                 "urgency": Urgency.URGENT if i % 7 == 0 else Urgency.ROUTINE,
                 "status": status,
                 "sent_at": now,
-                "acknowledge_by": TODAY + dt.timedelta(days=(i % 9) - 4),
-                "decide_by": TODAY + dt.timedelta(days=(i % 5) - 2) if status is not Status.SENT else None,
+                "acknowledge_by": acknowledge_by,
+                "decide_by": decide_by,
+                "due_on": due_on(status, acknowledge_by, decide_by),
                 "created_at": now,
                 "updated_at": now,
             }

@@ -401,7 +401,7 @@ def test_overdue_referrals_are_shown_to_staff_and_to_their_agency_only(client, w
     _consent(practitioner, person, agency)
     late = _sent(practitioner, person, agency)
     on_time = _sent(practitioner, person, agency)
-    late.acknowledge_by = TODAY - dt.timedelta(days=3)
+    late.acknowledge_by = late.due_on = TODAY - dt.timedelta(days=3)
     sign_in(client, practitioner)
     page = text_of(client.get("/overdue"))
     assert late.reference in page and on_time.reference not in page

@@ -58,7 +58,9 @@ def test_addressed_to_the_named_contact_else_successor_else_key_contact_else_lea
     directory.record_leaver(staff, key, left_on=dt.date.today())
     referral = _sent(staff, agency, named)
     assert referral.recipient_contact_id is None
-    told = db.session.scalars(sa.select(Notification).where(Notification.kind == "referral.received")).all()
+    told = db.session.scalars(
+        sa.select(Notification).where(Notification.kind == "referral.received").order_by(Notification.id)
+    ).all()
     assert told[-1].user_id == lead.id
 
 
