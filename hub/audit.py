@@ -8,8 +8,17 @@ to sign in is kept only as a keyed hash.
 
 Each entry stores the hash of the entry before it, so editing, deleting or
 reordering rows breaks the chain; :func:`verify_chain` names the first entry
-that no longer fits. On PostgreSQL triggers also refuse UPDATE, DELETE and
-TRUNCATE, and writers serialise on an advisory lock so the chain never forks.
+that no longer fits. On PostgreSQL triggers also refuse DELETE, TRUNCATE and
+any UPDATE but one: sealing.
+
+Writing an entry takes no lock: :func:`record` adds it *unsealed* (no
+sequence number or hash yet), in the writer's own transaction, so audited
+writes never wait for each other's commits. :func:`seal` then links the
+committed unsealed entries into the chain, in the order they were written,
+in a short transaction of its own under an advisory lock (the scheduler's
+``hub.seal-audit`` job runs it every few seconds, and ``hub audit verify``
+before checking), so the chain never forks. Until then an entry is protected
+by the trigger (it can be sealed, nothing else), not yet by the chain.
 
 What the chain alone cannot show: the newest entries deleted, or an entry
 rewritten with every later hash recomputed (by someone who can bypass the
@@ -64,7 +73,8 @@ class AuditEvent(Model):
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    seq: Mapped[int] = mapped_column(unique=True)
+    # Set when sealed into the chain (null until then): its place, the previous entry's hash, its hash.
+    seq: Mapped[int | None] = mapped_column(unique=True)
     occurred_at: Mapped[dt.datetime]
     actor_kind: Mapped[str] = mapped_column(sa.String(16))
     actor_id: Mapped[int | None]
@@ -75,8 +85,8 @@ class AuditEvent(Model):
     channel: Mapped[str] = mapped_column(sa.String(16))
     ip: Mapped[str | None] = mapped_column(sa.String(45))
     data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
-    prev_hash: Mapped[str] = mapped_column(sa.String(64))
-    hash: Mapped[str] = mapped_column(sa.String(64))
+    prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    hash: Mapped[str | None] = mapped_column(sa.String(64))
 
     __table_args__ = (sa.Index("ix_audit_events_object", "object_type", "object_id"),)
 
@@ -120,21 +130,15 @@ def record(
     object_id: int | None = None,
     **data: Any,
 ) -> AuditEvent:
-    """Append one entry to the chain (flushed, not committed).
+    """Add one entry, unsealed (flushed, not committed; :func:`seal` links it into the chain).
 
     ``data`` must hold ids, codes and field names only, never personal details.
     """
     if obj is not None:
         object_type = object_type or type(obj).__tablename__.rstrip("s")
         object_id = object_id if object_id is not None else obj.id
-    if is_postgres():
-        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(_CHAIN_LOCK_KEY)))
-    last = db.session.execute(
-        sa.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
     origin = current_origin()
     event = AuditEvent(
-        seq=(last.seq + 1) if last else 1,
         occurred_at=utcnow().replace(microsecond=0),
         actor_kind=actor.actor_kind if actor is not None else "anonymous",
         actor_id=actor.actor_id if actor is not None else None,
@@ -145,12 +149,41 @@ def record(
         channel=origin.channel,
         ip=origin.ip,
         data=json.loads(json.dumps(data, default=str)),
-        prev_hash=last.hash if last else GENESIS,
     )
-    event.hash = event.compute_hash()
     db.session.add(event)
     db.session.flush()
     return event
+
+
+SEAL_BATCH = 5000
+
+
+def seal(limit: int = SEAL_BATCH) -> int:
+    """Link committed unsealed entries into the chain, oldest first (flushed; the caller commits,
+    soon: the lock is held until then). Returns how many were sealed."""
+    if is_postgres():
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(_CHAIN_LOCK_KEY)))
+    last = db.session.execute(
+        sa.select(AuditEvent.seq, AuditEvent.hash)
+        .where(AuditEvent.seq.is_not(None))
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    ).first()
+    seq, prev_hash = (int(last.seq), str(last.hash)) if last else (0, GENESIS)
+    pending = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.seq.is_(None)).order_by(AuditEvent.id).limit(limit)
+    ).all()
+    for event in pending:
+        seq += 1
+        event.seq, event.prev_hash = seq, prev_hash
+        event.hash = prev_hash = event.compute_hash()
+    db.session.flush()
+    return len(pending)
+
+
+def unsealed() -> int:
+    """Entries written but not yet linked into the chain."""
+    return db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.seq.is_(None))) or 0
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,13 @@ def audit_verify(expect_head: WitnessedHead | None) -> None:
     rewriting the chain from some entry on is caught too.
     """
     set_origin(Origin("cli"))
+    from hub.audit import seal
+    from hub.db import unit_of_work
+
+    while True:  # link what was written since the last seal first, in short transactions
+        with unit_of_work():
+            if not seal():
+                break
     report = verify_chain(expected_head=expect_head)
     if report.ok:
         head = f"newest entry {report.head_seq} sha256 {report.head_hash}" if report.head_seq else "the log is empty"

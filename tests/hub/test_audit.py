@@ -16,7 +16,10 @@ from tests.helpers import make_user, sign_in
 
 
 def _write(n: int) -> list[AuditEvent]:
-    return [audit.record(SYSTEM, "test.event", object_type="thing", object_id=i, n=i) for i in range(n)]
+    """Write ``n`` entries and seal them into the chain, as the scheduler would a moment later."""
+    events = [audit.record(SYSTEM, "test.event", object_type="thing", object_id=i, n=i) for i in range(n)]
+    audit.seal()
+    return events
 
 
 def _tamper(sql: str, **params) -> None:
