@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from consent import services
+from hub.db import db
 from hub.permissions import SYSTEM
 from hub.scheduler import Job
 
@@ -18,7 +19,11 @@ def expire_consents() -> str:
 
 
 def remind_expiring() -> str:
-    return f"{services.remind_expiring_consents(SYSTEM)} reminders"
+    total = 0
+    while sent := services.remind_expiring_consents(SYSTEM):  # in committed batches
+        total += sent
+        db.session.commit()
+    return f"{total} reminders"
 
 
 def remind_emergencies() -> str:

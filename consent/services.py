@@ -29,7 +29,7 @@ from hub.auth.models import User
 from hub.auth.services import active_managers
 from hub.db import db, today, utcnow
 from hub.db import new_reference as db_new_reference
-from hub.notifications.services import notify
+from hub.notifications.services import Message, notify, notify_many
 from hub.permissions import Actor, Conflict, Denied, HubError, Invalid, Role, require
 from hub.settings_access import settings
 from hub.workdays import add_working_days
@@ -250,8 +250,13 @@ def lapse_unapproved_emergencies(actor: Actor) -> int:
     return len(lapsed)
 
 
-def remind_expiring_consents(actor: Actor) -> int:
-    """Tell the key worker, once, a set number of days before a consent expires."""
+REMINDER_BATCH = 1000
+
+
+def remind_expiring_consents(actor: Actor, limit: int = REMINDER_BATCH) -> int:
+    """Tell the key worker, once, a set number of days before a consent expires (managers, if she
+    has no active key worker). One query finds a batch, one statement queues the messages and one
+    marks the consents reminded; the job calls it until it returns 0."""
     require(policies.can_remind_expiring_consents(actor), "Only the hub's own jobs send these reminders.")
     horizon = today() + dt.timedelta(days=settings().consent_reminder_days)
     due = db.session.scalars(
@@ -262,25 +267,39 @@ def remind_expiring_consents(actor: Actor) -> int:
             ConsentRecord.expires_on >= today(),
             ConsentRecord.expiry_reminder_sent_at.is_(None),
         )
-        .options(sa.orm.joinedload(ConsentRecord.service_user), sa.orm.joinedload(ConsentRecord.agency))
+        .options(
+            sa.orm.joinedload(ConsentRecord.service_user).joinedload(ServiceUser.key_worker),
+            sa.orm.joinedload(ConsentRecord.agency),
+        )
+        .order_by(ConsentRecord.expires_on, ConsentRecord.id)
+        .limit(limit)
     ).all()
+    if not due:
+        return 0
+    managers = active_managers()
+    messages = []
     for record in due:
         person = record.service_user
-        recipients = [person.key_worker] if person.key_worker and person.key_worker.is_active else active_managers()
-        for user in recipients:
-            notify(
+        recipients = [person.key_worker] if person.key_worker and person.key_worker.is_active else managers
+        messages += [
+            Message(
+                "consent.expiring",
+                f"Consent for {person.reference} expires on {record.expires_on:%-d %B %Y}",
+                f"The consent recorded for {person.reference} to share with {record.agency.name} expires on "
+                f"{record.expires_on:%-d %B %Y}. Ask her whether she wants to renew it.",
+                f"/service-users/{person.id}",
+                f"consent-expiring:{record.id}:{user.id}",
                 user=user,
-                kind="consent.expiring",
-                subject=f"Consent for {person.reference} expires on {record.expires_on:%-d %B %Y}",
-                body=(
-                    f"The consent recorded for {person.reference} to share with {record.agency.name} expires on "
-                    f"{record.expires_on:%-d %B %Y}. Ask her whether she wants to renew it."
-                ),
-                link=f"/service-users/{person.id}",
-                dedupe_key=f"consent-expiring:{record.id}:{user.id}",
             )
-        record.expiry_reminder_sent_at = utcnow()
-    db.session.flush()
+            for user in recipients
+        ]
+    notify_many(messages)
+    db.session.execute(
+        sa.update(ConsentRecord)
+        .where(ConsentRecord.id.in_([record.id for record in due]))
+        .values(expiry_reminder_sent_at=utcnow())
+        .execution_options(synchronize_session="evaluate")
+    )
     return len(due)
 
 
