@@ -85,14 +85,16 @@ def _move(referral: Referral, sources: set[Status] | frozenset[Status], target: 
     values["due_on"] = due_on(
         target, values.get("acknowledge_by", referral.acknowledge_by), values.get("decide_by", referral.decide_by)
     )
-    result = db.session.execute(
+    # UPDATE ... RETURNING refreshes the referral in the same round trip.
+    moved = db.session.execute(
         sa.update(Referral)
         .where(Referral.id == referral.id, Referral.status.in_([s.value for s in sources]))
         .values(status=target, updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(referral)
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+        .returning(Referral)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).scalar_one_or_none()
+    if moved is None:
+        db.session.refresh(referral)
         raise Conflict(
             f"This referral is now {referral.status.label.lower()}: it cannot go from there to {target.label.lower()}."
         )

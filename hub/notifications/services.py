@@ -68,6 +68,10 @@ def notify(
         dedupe_key=dedupe_key,
         email_status=status,
     )
+    if dedupe_key is None:
+        db.session.add(message)
+        db.session.flush()
+        return message
     with db.session.begin_nested():  # a concurrent duplicate key loses quietly
         db.session.add(message)
         try:
