@@ -601,7 +601,7 @@ def build(db: str, n: int, do_recreate: bool, audit_per_referral: int = AUDIT_PE
                     THEN 0.3 + 0.3 * p.r3 ELSE 0.2 END END AS t_accept,
                CASE WHEN p.reached >= 4 THEN p.t_send + p.life * 0.3 END AS t_start,
                (ARRAY['draft','sent','acknowledged','accepted','in_progress'])[p.reached + 1] AS reached_status,
-               r.cids[1 + (p.i * 7919) %% r.n] AS recipient,
+               r.cids[1 + (p.i::bigint * 7919) %% r.n] AS recipient,
                CASE WHEN p.urgent THEN least(1, COALESCE(a.acknowledge_days, 1))
                     ELSE COALESCE(a.acknowledge_days, 2) END AS ack_days,
                COALESCE(a.decide_days, 5) AS decide_days
@@ -729,6 +729,35 @@ def build(db: str, n: int, do_recreate: bool, audit_per_referral: int = AUDIT_PE
         """,
         params=p,
     )
+    # History that lookups by token must not scan: 200,000 ended browser sessions, and 20 other partner
+    # systems with 20,000 expired or revoked tokens (the benchmark's own client and tokens come after).
+    steps.run(
+        "sessions, tokens",
+        """
+        INSERT INTO auth_sessions (token_hash, user_id, created_at, last_seen_at, ended_at, end_reason, ip)
+        SELECT encode(sha256(('bench-session-' || g)::bytea), 'hex'),
+               CASE WHEN g %% 3 = 0 THEN 1 + g %% %(staff)s ELSE %(staff)s + 1 + g %% %(accounts)s END,
+               t, t + interval '20 minutes', t + interval '50 minutes',
+               (ARRAY['signed_out', 'idle', 'expired'])[1 + g %% 3], '10.1.' || (g %% 250) || '.' || (g %% 200)
+        FROM (SELECT g, %(now)s::timestamptz - (g %% 600) * interval '1 day' - (g %% 1440) * interval '1 minute' AS t
+              FROM generate_series(1, 200000) g) s
+        """,
+        """
+        INSERT INTO oauth_clients (client_id, secret_hash, name, agency_id, acts_for_host, scope, created_at)
+        SELECT 'partner-system-' || a, encode(sha256(('bench-secret-' || a)::bytea), 'hex'),
+               'Case system of agency ' || a, a, false, 'referrals:read referrals:write',
+               %(now)s::timestamptz - interval '500 days'
+        FROM generate_series(3, 22) a
+        """,
+        """
+        INSERT INTO oauth_tokens (token_hash, client_pk, scope, issued_at, expires_in, revoked_at)
+        SELECT encode(sha256(('bench-token-' || g)::bytea), 'hex'), c.id, c.scope,
+               %(now)s::timestamptz - (1 + g %% 480) * interval '1 day', 900,
+               CASE WHEN g %% 10 = 0 THEN %(now)s::timestamptz - (g %% 480) * interval '1 day' END
+        FROM generate_series(1, 20000) g JOIN oauth_clients c ON c.client_id = 'partner-system-' || (3 + g %% 20)
+        """,
+        params=p,
+    )
     # The reminders the escalation job would have sent up to today: nothing is due after generation.
     steps.run(
         "reminders",
@@ -760,6 +789,7 @@ def build(db: str, n: int, do_recreate: bool, audit_per_referral: int = AUDIT_PE
             for t in (
                 "agencies", "users", "contacts", "service_users", "consent_records", "referrals",
                 "referral_events", "disclosures", "notifications", "referral_reminders", "audit_events",
+                "auth_sessions", "oauth_clients", "oauth_tokens",
             )
         ],  # fmt: skip
     )
@@ -811,7 +841,7 @@ def build(db: str, n: int, do_recreate: bool, audit_per_referral: int = AUDIT_PE
         t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
         for t in (
             "agencies", "contacts", "users", "service_users", "consent_records", "referrals", "referral_events",
-            "disclosures", "notifications", "referral_reminders", "audit_events",
+            "disclosures", "notifications", "referral_reminders", "audit_events", "auth_sessions", "oauth_tokens",
         )
     }  # fmt: skip
     busy_visible = conn.execute(

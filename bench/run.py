@@ -483,7 +483,7 @@ def results_section(
                 f"| {' '.join(e['output'])[:120]} |"
             )
     if explain:
-        lines += ["", f"`bench/explain.py` at {sizes[-1][0]}:", "", "```", explain.strip(), "```"]
+        lines += ["", f"`bench/explain.py --db {sizes[-1][2]}`:", "", "```", explain.strip(), "```"]
     lines += ["", f"Whole run: {(time.monotonic() - started) / 60:.1f} min.", ""]
     return "\n".join(lines)
 
@@ -538,13 +538,15 @@ def main() -> None:
     if not have_baseline:
         log("seeding the baseline's database")
         subprocess.run([PY, str(BENCH / "baseline/app.py"), "seed", "--db", BASELINE_DB], check=True)
-    (BENCH / "runs").mkdir(exist_ok=True)
-    raw = open(BENCH / "runs" / f"{stamp}.jsonl", "w")  # noqa: SIM115
+    raw_dir = workdir if args.no_results else BENCH / "runs"
+    raw_dir.mkdir(exist_ok=True)
+    raw = open(raw_dir / f"{stamp}.jsonl", "w")  # noqa: SIM115
     rows: list[dict[str, Any]] = []
     gen: dict[str, dict[str, Any]] = {}
     escalation = None
     explain = None
     base_proc = serve_baseline(workdir)
+    failure = None
     try:
         for size, n, db in sizes:
             meta = None
@@ -562,7 +564,7 @@ def main() -> None:
                     cwd=ROOT,
                 )
                 if result.returncode != 0:
-                    raise SystemExit(f"generation of {db} failed")
+                    raise RuntimeError(f"generation of {db} failed (exit {result.returncode})")
                 meta = generate.meta_of(db)
                 base_proc = serve_baseline(workdir)
             else:
@@ -577,11 +579,15 @@ def main() -> None:
         if not args.no_explain:
             result = subprocess.run([PY, str(BENCH / "explain.py"), "--db", db], capture_output=True, text=True)
             (workdir / "explain.txt").write_text(result.stdout + result.stderr)
-            explain = "\n".join(x for x in result.stdout.splitlines() if x.startswith(("==", "  verdict", "  ->")))
-            explain = explain or (result.stdout + result.stderr)[-2000:]
+            explain = result.stdout if result.stdout.strip() else result.stderr[-2000:]
+    except Exception as exc:  # keep what was measured; say what failed
+        failure = f"{type(exc).__name__}: {exc}"
+        log(f"FAILED: {failure}")
     finally:
         cleanup()
         raw.close()
+    if failure:
+        explain = (explain or "") + f"\nThe run stopped early: {failure}"
     section = results_section(rows, sizes, gen, escalation, explain, args, started, stamp)
     print(section)
     if not args.no_results:
