@@ -127,12 +127,12 @@ def main() -> None:
                     print(f"== {title} {i}: {short}\n  (not a SELECT: not explained)")
                     continue
                 with db.engine.connect() as conn:
-                    plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, parameters).scalar()
-                    text = (
-                        "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters))
-                        if args.plans
-                        else ""
-                    )
+                    explain = "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement
+                    plan = conn.exec_driver_sql(explain, parameters).scalar()
+                    text = ""
+                    if args.plans:
+                        rows = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+                        text = "\n".join(r[0] for r in rows)
                 plan = plan if isinstance(plan, list) else json.loads(plan)
                 top = plan[0]["Plan"]
                 nodes = walk(top)
@@ -144,8 +144,9 @@ def main() -> None:
                 buffers = top.get("Shared Hit Blocks", 0) + top.get("Shared Read Blocks", 0)
                 print(f"== {title} {i}: {short}")
                 print(f"  {plan[0].get('Execution Time', 0):.2f} ms, {buffers:,} buffers")
+                shown = ("Sort", "Incremental Sort", "Limit", "Aggregate")
                 for depth, node in nodes:
-                    if node.get("Relation Name") or node["Node Type"] in ("Sort", "Incremental Sort", "Limit", "Aggregate"):
+                    if node.get("Relation Name") or node["Node Type"] in shown:
                         print(f"  -> {'  ' * depth}{describe(node)}")
                 how = ", ".join(
                     sorted({f"{n['Node Type']}{' (' + n['Index Name'] + ')' if n.get('Index Name') else ''} on "

@@ -243,7 +243,7 @@ def calendar_rows(today: dt.date) -> tuple[list[tuple[dt.date, int, dt.date]], l
     from referrals.escalation import overdue_stage
 
     days = [today - dt.timedelta(days=i) for i in range(-40, 900)]
-    add = [(d, k, add_working_days(d, k)) for d in days for k in range(0, 11)]
+    add = [(d, k, add_working_days(d, k)) for d in days for k in range(11)]
     stages = [(d, overdue_stage(d, today), working_days_between(d, today)) for d in days if d < today]
     return add, stages
 
@@ -338,7 +338,8 @@ def build(db: str, n: int, do_recreate: bool, audit_per_referral: int = AUDIT_PE
             has_agreement, agreement_agreed_on, agreement_review_on, agreement_summary,
             acknowledge_days, decide_days, created_at, updated_at)
         SELECT a,
-          CASE WHEN a = 1 THEN 'host' WHEN a = %(busy)s THEN 'northbridge-probation' ELSE 'agency-' || lpad(a::text, 4, '0') END,
+          CASE WHEN a = 1 THEN 'host' WHEN a = %(busy)s THEN 'northbridge-probation'
+               ELSE 'agency-' || lpad(a::text, 4, '0') END,
           CASE WHEN a = 1 THEN 'Women''s Centre (host)' WHEN a = %(busy)s THEN 'Northbridge Probation Delivery Unit'
                ELSE initcap(replace(k, '_', ' ')) || ' service ' || a END,
           k, 'Support for women in the region.', 'Use the hub.', a || ' High Street, Northbridge',
@@ -625,9 +626,7 @@ def build(db: str, n: int, do_recreate: bool, audit_per_referral: int = AUDIT_PE
         params=p,
     )
     due_col = ", due_on" if due_on else ""
-    due_val = (
-        ", CASE status WHEN 'sent' THEN acknowledge_by WHEN 'acknowledged' THEN decide_by END" if due_on else ""
-    )
+    due_val = ", CASE status WHEN 'sent' THEN acknowledge_by WHEN 'acknowledged' THEN decide_by END" if due_on else ""
     steps.run(
         "referrals",
         f"""
@@ -782,16 +781,17 @@ def build(db: str, n: int, do_recreate: bool, audit_per_referral: int = AUDIT_PE
     log(f"audit ({entries:,} entries): {steps.timings['audit']} s")
 
     steps.run("indexes and constraints", *restore)
+    tables = (
+        "agencies", "users", "contacts", "service_users", "consent_records", "referrals", "referral_events",
+        "disclosures", "notifications", "referral_reminders", "audit_events", "auth_sessions", "oauth_clients",
+        "oauth_tokens",
+    )  # fmt: skip
     steps.run(
         "sequences",
         *[
             f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT COALESCE(max(id), 0) + 1 FROM {t}), false)"
-            for t in (
-                "agencies", "users", "contacts", "service_users", "consent_records", "referrals",
-                "referral_events", "disclosures", "notifications", "referral_reminders", "audit_events",
-                "auth_sessions", "oauth_clients", "oauth_tokens",
-            )
-        ],  # fmt: skip
+            for t in tables
+        ],
     )
     pool_ids = [r[0] for r in conn.execute("SELECT id FROM ref WHERE kind = 'pool' ORDER BY id").fetchall()]
     conn.close()
@@ -867,11 +867,10 @@ def build(db: str, n: int, do_recreate: bool, audit_per_referral: int = AUDIT_PE
         "database_size": conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()[0],  # type: ignore[index]
     }
     conn.execute("CREATE TABLE bench_meta (key text PRIMARY KEY, value jsonb NOT NULL)")
-    conn.execute(
-        "INSERT INTO bench_meta SELECT key, value FROM jsonb_each(%s::jsonb)", (json.dumps(meta),)
-    )
+    conn.execute("INSERT INTO bench_meta SELECT key, value FROM jsonb_each(%s::jsonb)", (json.dumps(meta),))
     conn.close()
-    log(f"done in {meta['seconds']} s: {json.dumps({k: v for k, v in meta.items() if k not in ('pool', 'client_secret')})}")
+    shown = {k: v for k, v in meta.items() if k not in ("pool", "client_secret")}
+    log(f"done in {meta['seconds']} s: {json.dumps(shown)}")
     return meta
 
 
@@ -1006,34 +1005,37 @@ def write_audit(conn: psycopg.Connection[Any], total: int, n_referrals: int, now
     prev = GENESIS
     seq = 0
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(processes=2) as workers, conn.cursor() as cur:
-        with cur.copy(f"COPY audit_events ({cols}) FROM STDIN") as copy:
-            # At most 4 chunks made ahead of the linking (imap would queue them all in memory).
-            pending: collections.deque[Any] = collections.deque()
-            todo = iter(jobs)
-            for job in itertools.islice(todo, 4):
+    with (
+        ctx.Pool(processes=2) as workers,
+        conn.cursor() as cur,
+        cur.copy(f"COPY audit_events ({cols}) FROM STDIN") as copy,
+    ):
+        # At most 4 chunks made ahead of the linking (imap would queue them all in memory).
+        pending: collections.deque[Any] = collections.deque()
+        todo = iter(jobs)
+        for job in itertools.islice(todo, 4):
+            pending.append(workers.apply_async(_audit_chunk, (job,)))
+        while pending:
+            rows = pending.popleft().get()
+            job = next(todo, None)
+            if job is not None:
                 pending.append(workers.apply_async(_audit_chunk, (job,)))
-            while pending:
-                rows = pending.popleft().get()
-                job = next(todo, None)
-                if job is not None:
-                    pending.append(workers.apply_async(_audit_chunk, (job,)))
-                buf = []
-                for head, tail, prefix in rows:
-                    seq += 1
-                    linked.text = head + prev + tail
-                    digest = linked.compute_hash()
-                    if seq % 50_000 == 1:  # the same entry, built and hashed the plain way
-                        for name, value in _audit_fields(seq, total, n_referrals, first).items():
-                            setattr(entry, name, value)
-                        entry.prev_hash = prev
-                        if entry.compute_hash() != digest:
-                            raise RuntimeError(f"audit entry {seq}: linked hash differs from AuditEvent's")
-                    buf.append(f"{prefix}{prev}\t{digest}\n")
-                    prev = digest
-                copy.write("".join(buf))
-                if seq % 1_000_000 < chunk:
-                    log(f"audit: {seq:,} entries")
+            buf = []
+            for head, tail, prefix in rows:
+                seq += 1
+                linked.text = head + prev + tail
+                digest = linked.compute_hash()
+                if seq % 50_000 == 1:  # the same entry, built and hashed the plain way
+                    for name, value in _audit_fields(seq, total, n_referrals, first).items():
+                        setattr(entry, name, value)
+                    entry.prev_hash = prev
+                    if entry.compute_hash() != digest:
+                        raise RuntimeError(f"audit entry {seq}: linked hash differs from AuditEvent's")
+                buf.append(f"{prefix}{prev}\t{digest}\n")
+                prev = digest
+            copy.write("".join(buf))
+            if seq % 1_000_000 < chunk:
+                log(f"audit: {seq:,} entries")
     return seq
 
 
@@ -1079,7 +1081,8 @@ def reset_pool(db: str, out: Path | None = None) -> Path:
         if has_column(conn, "referrals", "due_on"):
             sets += ", due_on = %(due)s"
         conn.execute(
-            f"UPDATE referrals SET {sets} WHERE id = ANY(%(ids)s) AND status <> 'sent'", {"due": due, "ids": meta["pool"]}
+            f"UPDATE referrals SET {sets} WHERE id = ANY(%(ids)s) AND status <> 'sent'",
+            {"due": due, "ids": meta["pool"]},
         )
     out = out or Path(f"/tmp/bench-pool-{db}.txt")
     out.write_text("\n".join(str(i) for i in meta["pool"]) + "\n")

@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import base64
+import contextlib
 import datetime as dt
 import json
 import os
@@ -89,10 +90,8 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=15)
         except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
     if proc in _servers:
         _servers.remove(proc)
 
@@ -180,7 +179,7 @@ def wrk(url: str, conns: int, seconds: float, headers: list[str], env: dict[str,
         raise RuntimeError(f"wrk gave no figures: {result.stdout}\n{result.stderr}")
     out = json.loads(line[len("BENCH_JSON ") :])
     out["load_before"] = before
-    out["cmd"] = " ".join(c if not c.startswith(("Cookie:", "Authorization:")) else c.split(":")[0] + ": ..." for c in cmd)
+    out["cmd"] = " ".join(c.split(":")[0] + ": ..." if c.startswith(("Cookie:", "Authorization:")) else c for c in cmd)
     return out
 
 
@@ -236,9 +235,13 @@ def measure_size(size: str, n: int, db: str, args: argparse.Namespace, workdir: 
     hub_proc = serve_hub(db, workdir)
     rows: list[dict[str, Any]] = []
     try:
-        cookie = subprocess.run(
-            [PY, str(BENCH / "generate.py"), "session", "--db", db], capture_output=True, text=True, check=True
-        ).stdout.strip().splitlines()[-1]
+        cookie = (
+            subprocess.run(
+                [PY, str(BENCH / "generate.py"), "session", "--db", db], capture_output=True, text=True, check=True
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         details = detail_ids(db, workdir)
         base_url = f"http://{HOST}:{BASE_PORT}"
         hub_url = f"http://{HOST}:{HUB_PORT}"
@@ -269,7 +272,7 @@ def measure_size(size: str, n: int, db: str, args: argparse.Namespace, workdir: 
                 base_env = {"BENCH_IDS": str(baseline_pool(workdir)), "BENCH_PATH": "/ack/%d", "BENCH_METHOD": "POST",
                             "BENCH_THREADS": "2"}  # fmt: skip
 
-            def reset(which: str) -> None:
+            def reset(which: str, endpoint: str = endpoint) -> None:
                 if endpoint == "ack":
                     if which == "hub":
                         generate.reset_pool(db, workdir / f"pool-{db}.txt")
@@ -425,19 +428,23 @@ def results_section(
     for size, _n, _db in sizes:
         for endpoint in ENDPOINTS:
             for conns in CONNS:
-                hub = [r for r in rows if (r["size"], r["endpoint"], r["conns"], r["app"]) == (size, endpoint, conns, "hub")]
-                base = [r for r in rows if (r["size"], r["endpoint"], r["conns"], r["app"]) == (size, endpoint, conns, "baseline")]
+                key = (size, endpoint, conns)
+                hub = [r for r in rows if (r["size"], r["endpoint"], r["conns"]) == key and r["app"] == "hub"]
+                base = [r for r in rows if (r["size"], r["endpoint"], r["conns"]) == key and r["app"] == "baseline"]
                 if not hub or not base:
                     continue
                 h = {k: _median(hub, k) for k in ("rps", "p50_ms", "p95_ms")}
                 b = {k: _median(base, k) for k in ("rps", "p50_ms", "p95_ms")}
                 summary[(size, endpoint, conns)] = h
                 non2xx = f"{sum(r['non2xx'] for r in hub)} / {sum(r['non2xx'] for r in base)}"
-                loads = ", ".join(f"{b_['load_before']:.2f} / {h_['load_before']:.2f}" for b_, h_ in zip(base, hub))
+                loads = ", ".join(
+                    f"{b_['load_before']:.2f} / {h_['load_before']:.2f}" for b_, h_ in zip(base, hub, strict=True)
+                )
                 lines.append(
                     f"| {size} | {endpoint} | {conns} | {_fmt(h['rps'])} | {_fmt(b['rps'])} | "
                     f"{h['rps'] / b['rps']:.3f} | {_fmt(h['p50_ms'])} / {_fmt(h['p95_ms'])} | "
-                    f"{_fmt(b['p50_ms'])} / {_fmt(b['p95_ms'])} | {h['p95_ms'] / b['p95_ms']:.1f} | {non2xx} | {loads} |"
+                    f"{_fmt(b['p50_ms'])} / {_fmt(b['p95_ms'])} | {h['p95_ms'] / b['p95_ms']:.1f} | {non2xx} "
+                    f"| {loads} |"
                 )
     if len(sizes) >= 2:
         small, large = sizes[0][0], sizes[-1][0]
