@@ -93,7 +93,7 @@ class Referrals(MethodView):
             raise Invalid.on_field("service_user_id", "Only the host organisation can filter by the woman referred")
         page = queries.list_referrals(actor, **args)
         items = [schemas.view(referral, None, actor.is_staff) for referral in page.items]
-        # Counted up to COUNT_CAP (10,000): past it, X-Total-Count says 10000 and X-Total-Count-Capped true.
+        # Counted up to COUNT_CAP (1,000): past it, X-Total-Count says 1000 and X-Total-Count-Capped true.
         headers = {"X-Total-Count": str(page.total)}
         if page.more:
             headers["X-Total-Count-Capped"] = "true"

@@ -28,7 +28,9 @@ class Page:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        """Pages to offer: past the counted rows, always one more (there are more than we count)."""
+        counted = max(1, -(-self.total // self.per_page))
+        return max(counted, self.page + 1) if self.more else counted
 
 
 def _visible(actor: Actor) -> list[sa.ColumnElement[bool]]:
@@ -44,8 +46,8 @@ def overdue_clause(on: object = None) -> sa.ColumnElement[bool]:
 
 
 # A page shows how many there are up to this many; past it, "more than" (counting every row of a
-# busy agency on every view would cost more the bigger the partnership grows).
-COUNT_CAP = 10_000
+# busy agency on every view would cost more the bigger the partnership grows). Pages go on past it.
+COUNT_CAP = 1_000
 
 
 def _people(actor: Actor) -> list[Any]:
