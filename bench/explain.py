@@ -10,8 +10,9 @@ test client, and captures every statement they issue with a SQLAlchemy ``before_
   - the API list, ``GET /api/v1/referrals?status=sent&per_page=25``, with a token of the agency's client.
 Then it runs ``EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)`` on each SELECT with the same parameters. For
 every scan it counts the rows read (returned + removed by filter or index recheck, times loops), and
-for every sort the rows it sorted: a statement that reads or sorts more than --bound rows (default
-1,000, i.e. 40 pages of 25) of any table grows with the data, whatever its node type (a sequential scan,
+for every sort the rows it sorted: a statement that reads or sorts more than --bound rows of any table
+(default: 1,000, i.e. 40 pages of 25, or one more than the hub's own cap on counts,
+``referrals.queries.COUNT_CAP``, if that is higher) grows with the data, whatever its node type (a sequential scan,
 a bitmap heap scan of all the agency's rows, or an index scan that walks all of them, e.g. for a count
 or for a sort that keeps 25).
 Exit status 0 if every statement stays within the bound, 1 otherwise.
@@ -64,7 +65,7 @@ def describe(node: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", required=True)
-    parser.add_argument("--bound", type=int, default=1000)
+    parser.add_argument("--bound", type=int, default=None)
     parser.add_argument("--plans", action="store_true")
     args = parser.parse_args()
 
@@ -75,7 +76,10 @@ def main() -> None:
     from hub.auth.models import User
     from hub.auth.services import start_session
     from hub.db import db, unit_of_work
+    from referrals import queries
 
+    if args.bound is None:
+        args.bound = max(1000, getattr(queries, "COUNT_CAP", 0) + 1)
     bad = 0
     with app.app_context():
         officer = db.session.get(User, meta["officer_user_id"])
