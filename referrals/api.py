@@ -214,7 +214,11 @@ def _action_view(name: str, action: Action) -> type[MethodView]:
         with unit_of_work():
             referral = queries.get_referral(actor, existing_id(referral_id))
             action.run(actor, referral, data)
-            return _view(actor, referral)
+            # The answer to an action says where the referral is now; her details are read with GET
+            # (one disclosure per read), not handed out again with every step the agency takes.
+            return schemas.view(
+                referral, services.open_referral(actor, referral) if actor.is_staff else None, actor.is_staff
+            )
 
     post.__doc__ = f"{action.summary}\n\nNot the caller's to take: 403. Not allowed from the current status: 409."
     decorated = scoped(Scope.REFERRALS_WRITE)(
