@@ -46,7 +46,7 @@ def api_docs() -> Any:
 def audit_log() -> Any:
     page = max(1, min(request.args.get("page", 1, type=int) or 1, MAX_PAGE))
     action = request.args.get("action", "").strip()[:64]
-    query = sa.select(AuditEvent).order_by(AuditEvent.seq.desc())
+    query = sa.select(AuditEvent).order_by(AuditEvent.id.desc())  # newest first, sealed or not yet
     if action:
         query = query.where(AuditEvent.action.startswith(action))
     events = db.session.scalars(query.limit(AUDIT_PAGE_SIZE + 1).offset((page - 1) * AUDIT_PAGE_SIZE)).all()
