@@ -22,7 +22,7 @@ What it does:
 4. restart under load, twice (`pg_ctl restart -m fast -w`, then `-m immediate`), the pool put back to
    'sent' before each: 28 threads acknowledging pool referrals (each once, no retry) and 4 threads
    reading the API inbox, one keep-alive http.client connection each, for 60 s; the restart at 20 s.
-   Every response is recorded with its time (bench/runs/faults-<stamp>-<mode>.jsonl). Reported: the
+   Every response is recorded with its time (bench/runs/faults-<stamp>-<mode>.jsonl.gz). Reported: the
    statuses answered while pg_ctl restart ran (must be 503 with Retry-After), the time from pg_ctl
    returning to the first 200, 500s (must be 0; their exceptions from the gunicorn log), and for every
    acknowledgement answered 200 whether its referral is `acknowledged` afterwards (must be all);
@@ -41,6 +41,7 @@ import argparse
 import collections
 import contextlib
 import datetime as dt
+import gzip
 import http.client
 import json
 import os
@@ -247,6 +248,7 @@ class Client:
 
 
 def restart_run(mode: str, meta: dict[str, Any], workdir: Path, raw_dir: Path, stamp: str) -> dict[str, Any]:
+    time.sleep(5)  # acknowledgements still in flight from the previous run commit before the pool is reset
     generate.reset_pool(DB, workdir / "pool.txt")
     token = run.hub_token(meta)
     pool: list[int] = list(meta["pool"])
@@ -294,7 +296,7 @@ def restart_run(mode: str, meta: dict[str, Any], workdir: Path, raw_dir: Path, s
     for t in threads:
         t.join()
     records.sort(key=lambda r: r["t1"])
-    with open(raw_dir / f"faults-{stamp}-{mode}.jsonl", "w") as f:
+    with gzip.open(raw_dir / f"faults-{stamp}-{mode}.jsonl.gz", "wt") as f:
         f.write(json.dumps({"restart_from": r0, "restart_to": r1, "mode": mode}) + "\n")
         for rec in records:
             f.write(json.dumps(rec) + "\n")
@@ -461,7 +463,7 @@ def section(res: dict[str, Any], args: argparse.Namespace, meta: dict[str, Any],
         f"{meta.get('referrals', 0):,} referrals of which {len(meta.get('pool', [])):,} are the acknowledgement "
         f"pool (generate.py's 10k data set with the pool raised from 1,500). The hub as in bench/run.py: "
         f"gunicorn {run.WORKERS} sync workers on {run.HOST}:{PORT}. "
-        f"Raw responses: `bench/runs/faults-{stamp}-*.jsonl`.",
+        f"Raw responses: `bench/runs/faults-{stamp}-*.jsonl.gz`.",
         "",
     ]
     s = res.get("soak")
