@@ -52,8 +52,7 @@ def tell_sender(referral: Referral, kind: str, subject: str, body: str) -> None:
 
 def deadline_note(referral: Referral) -> str:
     """The deadline a referral is waiting on, for messages about it ("" when none runs)."""
-    if referral.status is Status.SENT and referral.acknowledge_by is not None:
-        return f" It is due to be acknowledged by {referral.acknowledge_by:%-d %B %Y}."
-    if referral.status is Status.ACKNOWLEDGED and referral.decide_by is not None:
-        return f" It is due to be accepted or declined by {referral.decide_by:%-d %B %Y}."
-    return ""
+    if referral.due_on is None:
+        return ""
+    what = "acknowledged" if referral.status is Status.SENT else "accepted or declined"
+    return f" It is due to be {what} by {referral.due_on:%-d %B %Y}."
