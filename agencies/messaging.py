@@ -23,10 +23,7 @@ from hub.permissions import Role
 
 def reachable(contact: Contact) -> bool:
     """Whether :func:`tell_contact` can reach this contact at all."""
-    if not contact.is_active:
-        return False
-    user = db.session.get(User, contact.user_id) if contact.user_id else None
-    return user.is_active if user is not None else bool(contact.email)
+    return Reach(contact, db.session.get(User, contact.user_id) if contact.user_id else None).reachable
 
 
 def tell_contact(contact: Contact, **message: Any) -> int:
@@ -42,24 +39,11 @@ def tell_contact(contact: Contact, **message: Any) -> int:
 
 def agency_leads(agency_id: int) -> list[User]:
     """The agency's partner leads who can be told: open accounts linked to a contact who has not left."""
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .join(Contact, Contact.user_id == User.id)
-            .where(
-                User.agency_id == agency_id,
-                User.role == Role.PARTNER_LEAD,
-                User.disabled_at.is_(None),
-                Contact.agency_id == agency_id,
-                Contact.status == ContactStatus.ACTIVE,
-            )
-            .order_by(User.id)
-        )
-    )
+    return leads_of([agency_id]).get(agency_id, [])
 
 
 def leads_of(agency_ids: Iterable[int]) -> dict[int, list[User]]:
-    """:func:`agency_leads` for many agencies, in one query."""
+    """The partner leads of each of these agencies who can be told (see :func:`agency_leads`), in one query."""
     found: dict[int, list[User]] = {}
     ids = sorted(set(agency_ids))
     if not ids:

@@ -187,9 +187,6 @@ class Relationships:
     agencies: list[Agency] = field(default_factory=list)
     contacts: list[Contact] = field(default_factory=list)
 
-    def assignment_keys(self) -> list[str]:
-        return [f"agency:{a.id}" for a in self.agencies] + [f"contact:{c.id}" for c in self.contacts]
-
 
 def relationships_of_id(user_id: int) -> Relationships:
     """The agencies a member of staff leads and the active contacts they know."""

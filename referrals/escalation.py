@@ -35,17 +35,12 @@ from hub.auth.models import User
 from hub.auth.services import active_managers
 from hub.db import db, today, utcnow
 from hub.notifications.services import Message, notify_many
-from hub.workdays import is_working_day, working_days_between
+from hub.workdays import is_working_day
 from referrals.models import Referral, ReferralReminder
 from referrals.states import Status
 
 STAGES = (1, 2, 3)
 BATCH = 500  # referrals per batch: each batch is one short transaction when the job commits it
-
-
-def overdue_stage(due_on: dt.date, on: dt.date) -> int:
-    """How many stages are due: working days since the deadline, at most 3."""
-    return min(working_days_between(due_on, on), len(STAGES))
 
 
 def stage_cutoff(on: dt.date, stage: int) -> dt.date:

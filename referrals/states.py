@@ -80,7 +80,3 @@ def due_on(status: Status, acknowledge_by: dt.date | None, decide_by: dt.date | 
     if status is Status.ACKNOWLEDGED:
         return decide_by
     return None
-
-
-def allowed_actions(status: Status, side: Side) -> list[str]:
-    return [name for name, t in TRANSITIONS.items() if status in t.sources and t.side is side]

@@ -125,6 +125,18 @@ def bearer(http: FlaskClient, oauth_client: OAuthClient, secret: str, scope: str
     return {"Authorization": f"Bearer {response.json['access_token']}"}
 
 
+def run_command(app: Any, *args: str, env: dict[str, str] | None = None) -> Any:
+    """Run a command as an operator would: against what is already committed."""
+    from hub.audit import current_origin, set_origin
+
+    db.session.commit()
+    origin = current_origin()
+    try:
+        return app.test_cli_runner().invoke(args=list(args), env=env)
+    finally:
+        set_origin(origin)  # commands mark what follows as coming from the command line
+
+
 def days_ago(n: int) -> dt.date:
     return dt.date.today() - dt.timedelta(days=n)
 

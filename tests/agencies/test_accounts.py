@@ -18,7 +18,6 @@ from flask import Flask
 
 from agencies import messaging, services
 from agencies.models import Agency, AgencyKind, Contact, ContactStatus
-from hub.audit import current_origin, set_origin
 from hub.auth.models import AuthSession, User
 from hub.db import db
 from hub.notifications.models import EmailStatus, Notification
@@ -33,6 +32,7 @@ from tests.helpers import (
     make_contact,
     make_user,
     post_form,
+    run_command,
     sign_in,
 )
 
@@ -281,13 +281,7 @@ def test_the_users_api_shows_the_host_every_account_and_a_partner_only_its_own(c
 # Operator commands ---------------------------------------------------------------------------------
 
 
-def _run(app: Flask, *args: str, env: dict[str, str] | None = None) -> Any:
-    db.session.commit()
-    origin = current_origin()
-    try:
-        return app.test_cli_runner().invoke(args=list(args), env=env)
-    finally:
-        set_origin(origin)
+_run = run_command
 
 
 def test_create_user_links_a_partner_account_to_its_contact(app: Flask) -> None:

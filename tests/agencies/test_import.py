@@ -22,23 +22,15 @@ from flask import Flask
 
 from agencies.importer import COLUMNS
 from agencies.models import Agency, AgencyKind, Channel, Contact, ContactStatus
-from hub.audit import AuditEvent, current_origin, set_origin, verify_chain
+from hub.audit import AuditEvent, verify_chain
 from hub.auth import passwords
 from hub.auth.models import User
 from hub.db import db
 from hub.oauth.models import OAuthClient
 from hub.permissions import Invalid, Role
-from tests.helpers import host_agency, make_agency, make_contact, make_user
+from tests.helpers import host_agency, make_agency, make_contact, make_user, run_command
 
-
-def run(app: Flask, *args: str) -> Any:
-    """Run a command as an operator would: against what is already committed."""
-    db.session.commit()
-    origin = current_origin()
-    try:
-        return app.test_cli_runner().invoke(args=list(args))
-    finally:
-        set_origin(origin)  # commands mark what follows as coming from the command line
+run = run_command
 
 
 def count(model: Any) -> int:
