@@ -238,13 +238,13 @@ def set_aside_constraints(conn: psycopg.Connection[Any], tables: tuple[str, ...]
 
 def calendar_rows(today: dt.date) -> tuple[list[tuple[dt.date, int, dt.date]], list[tuple[dt.date, int, int]]]:
     """From the hub's own calendar: add_working_days(d, k) for k 0..10, and the escalation stages due today
-    for a deadline on d (referrals.escalation.overdue_stage)."""
+    for a deadline on d (working days since it, at most the job's number of stages)."""
     from hub.workdays import add_working_days, working_days_between
-    from referrals.escalation import overdue_stage
+    from referrals.escalation import STAGES
 
     days = [today - dt.timedelta(days=i) for i in range(-40, 900)]
     add = [(d, k, add_working_days(d, k)) for d in days for k in range(11)]
-    stages = [(d, overdue_stage(d, today), working_days_between(d, today)) for d in days if d < today]
+    stages = [(d, min(working_days_between(d, today), len(STAGES)), working_days_between(d, today)) for d in days if d < today]
     return add, stages
 
 
