@@ -263,20 +263,17 @@ def account_of(contact: Contact) -> User | None:
     return db.session.get(User, contact.user_id) if contact.user_id else None
 
 
-def belongs_to_a_current_contact(user: User) -> bool:
-    """A partner account acts only while it belongs to an active contact of its own agency
-    (our staff's accounts are not directory contacts)."""
-    if user.role not in PARTNER_ROLES:
-        return True
-    return (
-        db.session.scalar(
-            sa.select(Contact.id).where(
-                Contact.user_id == user.id,
-                Contact.agency_id == user.agency_id,
-                Contact.status == ContactStatus.ACTIVE,
-            )
-        )
-        is not None
+def belongs_to_a_current_contact() -> sa.ColumnElement[bool]:
+    """The rule for the ``account_standing`` registry, as a condition on ``users``: a partner
+    account acts only while it belongs to an active contact of its own agency (our staff's
+    accounts are not directory contacts)."""
+    return sa.or_(
+        User.role.not_in(list(PARTNER_ROLES)),
+        sa.exists().where(
+            Contact.user_id == User.id,
+            Contact.agency_id == User.agency_id,
+            Contact.status == ContactStatus.ACTIVE,
+        ),
     )
 
 

@@ -244,7 +244,8 @@ def calendar_rows(today: dt.date) -> tuple[list[tuple[dt.date, int, dt.date]], l
 
     days = [today - dt.timedelta(days=i) for i in range(-40, 900)]
     add = [(d, k, add_working_days(d, k)) for d in days for k in range(11)]
-    stages = [(d, min(working_days_between(d, today), len(STAGES)), working_days_between(d, today)) for d in days if d < today]
+    passed = {d: working_days_between(d, today) for d in days if d < today}
+    stages = [(d, min(wd, len(STAGES)), wd) for d, wd in passed.items()]
     return add, stages
 
 

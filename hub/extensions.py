@@ -9,9 +9,12 @@ from flask import abort
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
+from flask_smorest.utils import resolve_schema_instance
 from flask_wtf.csrf import CSRFProtect
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import BadRequest
+
+from hub.web import fastdump
 
 
 class HubApi(Api):
@@ -84,9 +87,15 @@ class HubParser(FlaskParser):
 
 
 class ApiBlueprint(flask_smorest.Blueprint):
-    """The blueprint every API package builds on: bodies are read by :class:`HubParser`."""
+    """The blueprint every API package builds on: bodies are read by :class:`HubParser`, and
+    response schemas dump through :mod:`hub.web.fastdump` (the same JSON, for less)."""
 
     ARGUMENTS_PARSER = HubParser()
+
+    def response(self, status_code: Any, schema: Any = None, **kwargs: Any) -> Any:
+        if schema is not None:
+            schema = fastdump.speed_up(resolve_schema_instance(schema))
+        return super().response(status_code, schema, **kwargs)
 
 
 login_manager = LoginManager()

@@ -11,8 +11,9 @@ Registries in use:
 - ``open_work`` (:mod:`hub.work`): what a person holds and how to hand it over;
 - ``service_user_sections``: callables ``(person, actor) -> Markup | None``
   adding a section to a woman's page (her referrals, say);
-- ``account_standing`` (:func:`hub.auth.services.may_act`): callables
-  ``(user) -> bool`` that must all agree before an account signs in or acts.
+- ``account_standing`` (:func:`hub.auth.services.standing`): callables
+  ``() -> ColumnElement[bool]``, conditions on ``users`` that must all hold
+  before an account signs in or acts (read with the account, in its query).
 """
 
 from __future__ import annotations

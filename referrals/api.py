@@ -91,7 +91,7 @@ class Referrals(MethodView):
         actor = current_actor()
         if args.get("service_user_id") is not None and not actor.is_staff:
             raise Invalid.on_field("service_user_id", "Only the host organisation can filter by the woman referred")
-        page = queries.list_referrals(actor, **args)
+        page = queries.list_referrals(actor, **args, for_page=False)
         items = [schemas.view(referral, None, actor.is_staff) for referral in page.items]
         # Counted up to COUNT_CAP (1,000): past it, X-Total-Count says 1000 and X-Total-Count-Capped true.
         headers = {"X-Total-Count": str(page.total)}

@@ -71,6 +71,16 @@ sa.Index(
     Referral.id.desc(),
     postgresql_where=sa.text("status <> 'draft' AND sent_at IS NOT NULL"),
 )
+# The same, filtered by status (the inbox's and the API's status filter): counting and paging read
+# only the agency's referrals in that status, from the index alone.
+sa.Index(
+    "ix_referrals_inbox_status",
+    Referral.agency_id,
+    Referral.status,
+    Referral.due_on,
+    Referral.id.desc(),
+    postgresql_where=sa.text("status <> 'draft' AND sent_at IS NOT NULL"),
+)
 # Our staff's list of every referral, in the same order; what is overdue; what the chase job takes.
 sa.Index("ix_referrals_by_due", Referral.due_on, Referral.id.desc())
 

@@ -9,11 +9,13 @@ and her key worker.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from agencies import messaging
 from agencies.models import Contact
 from hub.auth.models import User
 from hub.db import db
-from hub.notifications.services import notify
+from hub.notifications.services import notify_users
 from referrals.models import Referral
 from referrals.states import Status
 
@@ -43,11 +45,12 @@ def tell_recipient(referral: Referral, kind: str, subject: str, body: str, dedup
 
 
 def tell_sender(referral: Referral, kind: str, subject: str, body: str) -> None:
-    """Tell the member of staff who sent it, and her key worker."""
-    sender = db.session.get(User, referral.sender_user_id) if referral.sender_user_id else None
-    key_worker = referral.service_user.key_worker
-    for user in {u.id: u for u in (sender, key_worker) if u is not None}.values():
-        notify(user=user, kind=kind, subject=subject, body=body, link=f"/referrals/{referral.id}")
+    """Tell the member of staff who sent it, and her key worker (both read in one query)."""
+    ids = {referral.sender_user_id, referral.service_user.key_worker_id} - {None}
+    if not ids:
+        return
+    users = db.session.scalars(sa.select(User).where(User.id.in_(ids)).order_by(User.id)).all()
+    notify_users(users, kind=kind, subject=subject, body=body, link=f"/referrals/{referral.id}")
 
 
 def deadline_note(referral: Referral) -> str:

@@ -50,12 +50,19 @@ def overdue_clause(on: object = None) -> sa.ColumnElement[bool]:
 COUNT_CAP = 1_000
 
 
-def _people(actor: Actor) -> list[Any]:
-    """Who each listed referral is about and who sent it: our staff's lists show both, loaded for
-    the page's rows only (a join would read every woman to find 25); partners' lists show neither."""
-    if not actor.is_staff:
+def _shown(actor: Actor, page: bool) -> list[Any]:
+    """What a list shows beside each referral's own columns, loaded with the page's rows only.
+
+    A page shows the agency and whom each is addressed to; our staff's pages also who it is about and
+    who sent it (loaded for those rows only: a join would read every woman to find 25). The API's
+    lists carry the referral's own columns alone, so load nothing more.
+    """
+    if not page:
         return []
-    return [selectinload(Referral.service_user), selectinload(Referral.sender)]
+    shown = [joinedload(Referral.agency), joinedload(Referral.recipient_contact)]
+    if actor.is_staff:
+        shown += [selectinload(Referral.service_user), selectinload(Referral.sender)]
+    return shown
 
 
 def list_referrals(
@@ -67,6 +74,7 @@ def list_referrals(
     overdue: bool = False,
     page: int = 1,
     per_page: int = 50,
+    for_page: bool = True,
 ) -> Page:
     where = _visible(actor)
     if status is not None:
@@ -82,7 +90,7 @@ def list_referrals(
     items = db.session.scalars(
         sa.select(Referral)
         .where(*where)
-        .options(joinedload(Referral.agency), joinedload(Referral.recipient_contact), *_people(actor))
+        .options(*_shown(actor, for_page))
         # Those waiting on a deadline first, the soonest (or most overdue) at the top; then the newest:
         # the order of the indexes ix_referrals_inbox and ix_referrals_by_due.
         .order_by(Referral.due_on.asc().nullslast(), Referral.id.desc())

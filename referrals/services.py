@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
 from agencies import queries as directory
 from agencies.models import Agency, AgencyKind, Contact
@@ -79,25 +80,31 @@ def _decide_days(agency: Agency) -> int:
     return agency.decide_days or settings().decide_days
 
 
+_COLUMNS = [(prop.key, prop.columns[0]) for prop in sa.inspect(Referral).column_attrs]
+
+
 def _move(referral: Referral, sources: set[Status] | frozenset[Status], target: Status, **values: Any) -> None:
     """Change status atomically: only if it is still in ``sources`` (a compare-and-set UPDATE; else 409),
     keeping ``due_on`` (the deadline it waits on) in step with the new status."""
     values["due_on"] = due_on(
         target, values.get("acknowledge_by", referral.acknowledge_by), values.get("decide_by", referral.decide_by)
     )
-    # UPDATE ... RETURNING refreshes the referral in the same round trip.
-    moved = db.session.execute(
+    # UPDATE ... RETURNING refreshes the referral's columns in the same round trip, leaving what was
+    # loaded with it (agency, contact, the woman) in place rather than loading each again.
+    row = db.session.execute(
         sa.update(Referral)
         .where(Referral.id == referral.id, Referral.status.in_([s.value for s in sources]))
         .values(status=target, updated_at=utcnow(), **values)
-        .returning(Referral)
-        .execution_options(synchronize_session=False, populate_existing=True)
-    ).scalar_one_or_none()
-    if moved is None:
+        .returning(*(column for _, column in _COLUMNS))
+        .execution_options(synchronize_session=False)
+    ).first()
+    if row is None:
         db.session.refresh(referral)
         raise Conflict(
             f"This referral is now {referral.status.label.lower()}: it cannot go from there to {target.label.lower()}."
         )
+    for (key, _), value in zip(_COLUMNS, row, strict=True):
+        set_committed_value(referral, key, value)
 
 
 def _record(actor: Actor, referral: Referral, action: str, before: Status, note: str = "") -> None:

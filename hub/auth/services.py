@@ -108,19 +108,31 @@ def clear_failures(email: str, ip: str) -> None:
 ACCOUNT_STANDING = "account_standing"
 
 
-def may_act(user: User) -> bool:
-    """Whether this account may sign in and act: it is open, and every package that has a rule
-    about accounts agrees (the directory: a partner account belongs to a contact who is still
-    there). Rules are callables ``(user) -> bool`` in the ``account_standing`` registry."""
-    return user.is_active and all(rule(user) for rule in registry.providers(ACCOUNT_STANDING))
+def standing() -> sa.ColumnElement[bool]:
+    """Every package's rule about accounts, as one SQL condition on ``users`` (the directory: a
+    partner account belongs to a contact who is still there). Rules are callables
+    ``() -> ColumnElement[bool]`` in the ``account_standing`` registry, so a session or sign-in
+    reads the account and its standing in one query."""
+    return sa.and_(sa.true(), *(rule() for rule in registry.providers(ACCOUNT_STANDING)))
+
+
+def may_act(user: User, in_standing: bool | None = None) -> bool:
+    """Whether this account may sign in and act: it is open, and every rule about accounts agrees.
+    ``in_standing`` is the rules' answer when the caller already read it with the account."""
+    if not user.is_active:
+        return False
+    if in_standing is None:
+        in_standing = bool(db.session.scalar(sa.select(standing()).where(User.id == user.id)))
+    return in_standing
 
 
 def check_password(email: str, password: str) -> User | None:
     """The enabled user with this email and password, or None (same cost either way)."""
-    user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
-    if user is None or not may_act(user):
+    found = db.session.execute(sa.select(User, standing()).where(User.email == normalise_email(email))).first()
+    if found is None or not may_act(found[0], found[1]):
         passwords.verify_password(passwords.DUMMY_HASH, password)
         return None
+    user: User = found[0]
     if not passwords.verify_password(user.password_hash, password):
         return None
     if passwords.needs_rehash(user.password_hash):
@@ -207,23 +219,23 @@ SEEN_EVERY = dt.timedelta(minutes=1)  # a session's last-seen time is written at
 
 def load_session(token: str) -> SessionCheck:
     """The user behind a session token, if the session is still live: one query for the
-    session and its account. It writes only when something changed (``SessionCheck.changed``):
+    session, its account and the account's standing. It writes only when something changed (``SessionCheck.changed``):
     the last-seen time at most once a minute, or the session's ending."""
     found = db.session.execute(
-        sa.select(AuthSession, User)
+        sa.select(AuthSession, User, standing())
         .join(User, User.id == AuthSession.user_id)
         .where(AuthSession.token_hash == _token_hash(token))
     ).first()
     if found is None or found[0].ended_at is not None:
         return SessionCheck(None, "ended")
-    row, user = found
+    row, user, in_standing = found
     cfg, now = settings(), utcnow()
     reason = None
     if now - row.last_seen_at > dt.timedelta(minutes=cfg.session_idle_minutes):
         reason = "idle"
     elif now - row.created_at > dt.timedelta(hours=cfg.session_absolute_hours):
         reason = "expired"
-    elif not may_act(user):
+    elif not may_act(user, in_standing):
         reason = "disabled"
     if reason:
         row.ended_at, row.end_reason = now, reason

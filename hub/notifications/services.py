@@ -56,18 +56,7 @@ def notify(
         sa.select(Notification.id).where(Notification.dedupe_key == dedupe_key)
     ):
         return None
-    cfg = settings()
-    status = EmailStatus.PENDING if cfg.smtp_host else EmailStatus.HELD
-    message = Notification(
-        user_id=user.id if user is not None else None,
-        email=email,
-        kind=kind,
-        subject=subject[:200],
-        body=body,
-        link=(cfg.base_url + link) if link.startswith("/") else link,
-        dedupe_key=dedupe_key,
-        email_status=status,
-    )
+    message = _message(user.id if user is not None else None, email, kind, subject, body, link, dedupe_key)
     if dedupe_key is None:
         db.session.add(message)
         db.session.flush()
@@ -79,6 +68,31 @@ def notify(
         except sa.exc.IntegrityError:
             return None
     return message
+
+
+def _message(
+    user_id: int | None, email: str, kind: str, subject: str, body: str, link: str, dedupe_key: str | None
+) -> Notification:
+    cfg = settings()
+    return Notification(
+        user_id=user_id,
+        email=email,
+        kind=kind,
+        subject=subject[:200],
+        body=body,
+        link=(cfg.base_url + link) if link.startswith("/") else link,
+        dedupe_key=dedupe_key,
+        email_status=EmailStatus.PENDING if cfg.smtp_host else EmailStatus.HELD,
+    )
+
+
+def notify_users(users: Sequence[User], *, kind: str, subject: str, body: str, link: str = "") -> int:
+    """Queue one message to each of these people whose account is open, in one statement (no
+    de-duplication: for messages about a step just taken). Returns how many were queued."""
+    messages = [_message(u.id, u.email, kind, subject, body, link, None) for u in users if u.is_active]
+    db.session.add_all(messages)
+    db.session.flush()
+    return len(messages)
 
 
 @dataclass(frozen=True)
