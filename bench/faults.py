@@ -12,7 +12,7 @@ What it does:
 1. a private PostgreSQL 15 cluster, so that its restarts never disturb the shared server on 5432:
    `initdb` (trust auth, as the `postgres` OS user) into /tmp/hubbench-pg, started on 127.0.0.1:5499;
    a hub database there (bench_faults_10k: the migrations, then bench/generate.py's data at the 10k
-   size, except that the acknowledgement pool is --pool referrals (default 12,000) instead of 1,500,
+   size, except that the acknowledgement pool is --pool referrals (default 12,000) instead of 4,000,
    so that the soak and both restart runs each acknowledge fresh referrals: 8,500 others + the pool);
 2. serves the hub as bench/run.py does (gunicorn, 4 sync workers, 127.0.0.1, here port 8611;
    SECRET_KEY set, HUB_SECURE_COOKIES=false, HUB_REQUIRE_2FA=true);
@@ -461,7 +461,7 @@ def section(res: dict[str, Any], args: argparse.Namespace, meta: dict[str, Any],
         f"Command: `.venv/bin/python bench/faults.py {' '.join(sys.argv[1:])}`. A private PostgreSQL 15 cluster "
         f"(initdb into {PG_DIR}, 127.0.0.1:{PG_PORT}, default settings, deleted afterwards), database `{DB}`: "
         f"{meta.get('referrals', 0):,} referrals of which {len(meta.get('pool', [])):,} are the acknowledgement "
-        f"pool (generate.py's 10k data set with the pool raised from 1,500). The hub as in bench/run.py: "
+        f"pool (generate.py's 10k data set with the pool raised from 4,000). The hub as in bench/run.py: "
         f"gunicorn {run.WORKERS} sync workers on {run.HOST}:{PORT}. "
         f"Raw responses: `bench/runs/faults-{stamp}-*.jsonl.gz`.",
         "",

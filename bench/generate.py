@@ -119,8 +119,9 @@ REF_CODE_SQL = _ref_code_sql()
 
 
 def pool_size(n: int) -> int:
-    """Referrals kept for acknowledgement runs: a few thousand (1,500 at 10k, 8,000 at 1M)."""
-    return max(1500, min(8000, n // 125))
+    """Referrals kept for acknowledgement runs: enough for 10 s at a few hundred a second (4,000 at
+    10k, 8,000 at 1M)."""
+    return max(4000, min(8000, n // 125))
 
 
 def log(msg: str) -> None:

@@ -20,7 +20,7 @@ from referrals.states import Status
 
 @dataclass(frozen=True)
 class Page:
-    items: list[Referral]
+    items: list[Any]  # referrals (the API's lists: rows of a referral's columns, read by the same names)
     total: int  # at most COUNT_CAP
     page: int
     per_page: int
@@ -87,17 +87,31 @@ def list_referrals(
         where.append(overdue_clause())
     capped = sa.select(Referral.id).where(*where).limit(COUNT_CAP + 1).subquery()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(capped)) or 0
-    items = db.session.scalars(
-        sa.select(Referral)
-        .where(*where)
-        .options(*_shown(actor, for_page))
-        # Those waiting on a deadline first, the soonest (or most overdue) at the top; then the newest:
-        # the order of the indexes ix_referrals_inbox and ix_referrals_by_due.
-        .order_by(Referral.due_on.asc().nullslast(), Referral.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return Page(list(items), min(total, COUNT_CAP), page, per_page, more=total > COUNT_CAP)
+    # Those waiting on a deadline first, the soonest (or most overdue) at the top; then the newest:
+    # the order of the indexes ix_referrals_inbox and ix_referrals_by_due.
+    order = (Referral.due_on.asc().nullslast(), Referral.id.desc())
+    window = ((page - 1) * per_page, per_page)
+    items: list[Any]
+    if for_page:
+        items = list(
+            db.session.scalars(
+                sa.select(Referral)
+                .where(*where)
+                .options(*_shown(actor, for_page))
+                .order_by(*order)
+                .offset(window[0])
+                .limit(window[1])
+            )
+        )
+    else:
+        # The API's lists: the referral's own columns as plain rows (read by name, like the model),
+        # without building an ORM object per row.
+        items = list(
+            db.session.execute(
+                sa.select(*Referral.__table__.columns).where(*where).order_by(*order).offset(window[0]).limit(window[1])
+            )
+        )
+    return Page(items, min(total, COUNT_CAP), page, per_page, more=total > COUNT_CAP)
 
 
 @dataclass(frozen=True)
