@@ -17,14 +17,42 @@ from __future__ import annotations
 
 from flask import Flask
 
+# Endpoints of the directory's blueprint that belong to the Manage sections, not the directory.
+_MANAGED = ("agencies.health", "agencies.staff", "agencies.offboard", "agencies.handover", "agencies.complete_handover")
+
 
 def init_app(app: Flask) -> None:
     from agencies import api, cli, queries, views
+    from agencies.needs import directory_needs
     from agencies.work import DirectoryWork
     from hub import registry, work
     from hub.auth import services as auth_services
+    from hub.permissions import MANAGERS
+    from hub.web import needs
 
     work.register(app, DirectoryWork())
+    needs.register_needs(app, directory_needs)
+    needs.register_nav(
+        app,
+        needs.NavItem("directory", "Directory", "agencies.directory", 10, covers=("agencies.",), exclude=_MANAGED),
+    )
+    needs.register_nav(
+        app,
+        needs.NavItem(
+            "health", "Partnership health", "agencies.health", 60, covers=("agencies.health",), roles=MANAGERS,
+            group="manage", description="Where partnership knowledge rests on one person, has gone cold or "
+            "is held by someone who has left, with what fixes each.",
+        ),
+    )  # fmt: skip
+    needs.register_nav(
+        app,
+        needs.NavItem(
+            "staff", "Staff and handover", "agencies.staff", 62,
+            covers=("agencies.staff", "agencies.offboard", "agencies.handover", "agencies.complete_handover"),
+            roles=MANAGERS, group="manage",
+            description="Hand over a leaving colleague's relationships and work, and their handover packs.",
+        ),
+    )  # fmt: skip
     # A partner account that belongs to no current contact can neither sign in nor act.
     registry.register(app, auth_services.ACCOUNT_STANDING, queries.belongs_to_a_current_contact)
     app.register_blueprint(views.bp)

@@ -24,9 +24,19 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from consent import api, views
+    from consent.needs import consent_needs
     from consent.work import CaseloadWork
     from hub import work
+    from hub.web import needs
 
     work.register(app, CaseloadWork())
+    needs.register_needs(app, consent_needs)
+    needs.register_nav(
+        app,
+        needs.NavItem(
+            "service_users", "Service users", "consent.service_users", 20,
+            covers=("consent.", "referrals.send_referral"), staff_only=True,
+        ),
+    )  # fmt: skip
     app.register_blueprint(views.bp)
     api.register(app)

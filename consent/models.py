@@ -139,6 +139,10 @@ class ConsentRecord(Model):
         return purpose in self.purposes and categories <= set(self.data_categories)
 
 
+# Active consents by the day they end: the home page's "ending soon" and the expiry job read them here.
+sa.Index("ix_consent_records_expiring", ConsentRecord.expires_on, postgresql_where=sa.text("status = 'active'"))
+
+
 class SafeguardingStatus(enum.StrEnum):
     PENDING = "pending"  # waiting for a second manager: nothing is shared
     EMERGENCY = "emergency"  # shared at once; second approval overdue-flagged until given

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from consent import policies
 from consent.models import (
     ConsentRecord,
+    ConsentStatus,
     Disclosure,
     SafeguardingDecision,
     SafeguardingStatus,
@@ -161,3 +162,28 @@ def emergency_overdue(decision: SafeguardingDecision, on: dt.date | None = None)
         and decision.approval_due_on is not None
         and decision.approval_due_on < (on or today())
     )
+
+
+def expiring_consents(
+    actor: Actor, start: dt.date, end: dt.date, key_worker_id: int | None = None, page: int = 1, per_page: int = 50
+) -> tuple[list[ConsentRecord], int]:
+    """Active consents ending between ``start`` and ``end`` (of one key worker's caseload, if
+    given), soonest first: a page of them and how many there are, in three queries."""
+    _staff_only(actor)
+    where = [ConsentRecord.status == ConsentStatus.ACTIVE, ConsentRecord.expires_on.between(start, end)]
+    query = sa.select(ConsentRecord).join(ServiceUser, ServiceUser.id == ConsentRecord.service_user_id)
+    if key_worker_id is not None:
+        where.append(ServiceUser.key_worker_id == key_worker_id)
+    total = db.session.scalar(
+        sa.select(sa.func.count(ConsentRecord.id))
+        .join(ServiceUser, ServiceUser.id == ConsentRecord.service_user_id)
+        .where(*where)
+    )
+    rows = db.session.scalars(
+        query.where(*where)
+        .options(joinedload(ConsentRecord.agency), joinedload(ConsentRecord.service_user))
+        .order_by(ConsentRecord.expires_on, ConsentRecord.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return list(rows), int(total or 0)

@@ -29,6 +29,7 @@ from hub.auth.models import User
 from hub.auth.services import active_managers
 from hub.db import db, today, utcnow
 from hub.db import new_reference as db_new_reference
+from hub.notifications import services as notifications
 from hub.notifications.services import Message, notify, notify_many
 from hub.permissions import Actor, Conflict, Denied, HubError, Invalid, Role, require
 from hub.settings_access import settings
@@ -397,6 +398,7 @@ def approve_safeguarding(actor: Actor, decision: SafeguardingDecision) -> Safegu
     )
     db.session.flush()
     audit.record(actor, "safeguarding.approved", decision, service_user_id=decision.service_user_id)
+    _reviewed(decision)
     return decision
 
 
@@ -407,7 +409,16 @@ def reject_safeguarding(actor: Actor, decision: SafeguardingDecision, reason: st
     was_sharing = decision.status is SafeguardingStatus.EMERGENCY
     _stop(actor, decision, SafeguardingStatus.REJECTED, reason, "rejected", signal="rejected" if was_sharing else None)
     db.session.flush()
+    _reviewed(decision)
     return decision
+
+
+def _reviewed(decision: SafeguardingDecision) -> None:
+    """A second manager has reviewed it: the messages asking every manager to are read (what
+    tells the decider the outcome stays unread)."""
+    notifications.mark_read_about(
+        None, f"/safeguarding/{decision.id}", kinds=("safeguarding.approval_needed", "safeguarding.approval_due")
+    )
 
 
 def end_safeguarding(actor: Actor, decision: SafeguardingDecision, reason: str) -> SafeguardingDecision:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -216,6 +216,33 @@ def find_bases(
     return answers
 
 
+def find_bases_at_agency(agency_id: int, wants: Sequence[tuple[int, str, set[str]]]) -> list[Basis | Missing]:
+    """For many women at once (a page of a list), each ``(service_user_id, purpose, categories)``
+    asked of one agency: the basis covering it now, or what is missing. Two queries for the page."""
+    people = sorted({service_user_id for service_user_id, _, _ in wants})
+    if not people:
+        return []
+    consents = db.session.scalars(
+        sa.select(ConsentRecord)
+        .where(ConsentRecord.service_user_id.in_(people), ConsentRecord.agency_id == agency_id)
+        .order_by(ConsentRecord.expires_on.desc(), ConsentRecord.id.desc())
+    ).all()
+    decisions = db.session.scalars(
+        sa.select(SafeguardingDecision)
+        .where(SafeguardingDecision.service_user_id.in_(people), SafeguardingDecision.agency_id == agency_id)
+        .order_by(SafeguardingDecision.id.desc())
+    ).all()
+    moment, on = _moment(None)
+    answers: list[Basis | Missing] = []
+    for service_user_id, purpose, categories in wants:
+        valid: list[_BasisRecord] = [
+            c for c in consents if c.service_user_id == service_user_id and c.valid_at(moment, on)
+        ]
+        valid += [d for d in decisions if d.service_user_id == service_user_id and d.valid_at(moment, on)]
+        answers.append(_decide(valid, str(purpose), set(categories)))
+    return answers
+
+
 def find_basis(
     service_user_id: int, agency_id: int, purpose: str, categories: set[str], at: dt.datetime | None = None
 ) -> Basis | Missing:
@@ -288,6 +315,32 @@ def disclose(
     db.session.add(disclosure)
     db.session.flush()
     return disclosure
+
+
+def disclose_many(actor: Actor, shown: Sequence[tuple[Basis, dict[str, Any]]]) -> int:
+    """Record many disclosures in one statement (a list page showing several women): each
+    ``(basis, fields)`` with the fields of :func:`disclose`. Returns how many were recorded."""
+    if not shown:
+        return 0
+    now = utcnow()
+    rows = [
+        {
+            "service_user_id": f["service_user_id"],
+            "agency_id": f["agency_id"],
+            "kind": f["kind"],
+            "data_categories": sorted(set(f["categories"])),
+            "purpose": str(f["purpose"]),
+            "actor_kind": actor.actor_kind,
+            "actor_id": actor.actor_id,
+            "context": f["context"],
+            "context_id": f["context_id"],
+            "occurred_at": now,
+            **_columns(basis.ref),
+        }
+        for basis, f in shown
+    ]
+    db.session.execute(sa.insert(Disclosure), rows)
+    return len(rows)
 
 
 # "The basis it was shared on", for the models of the packages above ---------------------------------

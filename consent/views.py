@@ -29,8 +29,11 @@ from consent.models import (
     Para18Reason,
     Purpose,
 )
+from consent.needs import EXPIRING_DAYS, expiring_window
 from hub import registry
 from hub.db import today, unit_of_work
+from hub.notifications import services as notifications
+from hub.notifications.models import Notification
 from hub.permissions import Actor, Conflict, Invalid
 from hub.settings_access import settings
 from hub.web.forms import path_id, submit
@@ -322,6 +325,10 @@ def _decision_page(
     actor: Actor, decision_id: int, errors: dict[str, list[str]] | None = None, status: int = 200
 ) -> Any:
     decision = queries.get_decision(actor, decision_id)
+    if actor.actor_id is not None and status == 200:
+        with unit_of_work():  # opened: the viewer's notifications about it are read
+            notifications.mark_read_about(Notification.user_id == actor.actor_id, f"/safeguarding/{decision.id}")
+        decision = queries.get_decision(actor, decision_id)
     return render_template(
         "consent/decision.html",
         title=f"Safeguarding decision {decision.id}",
@@ -396,6 +403,29 @@ def end_decision(decision_id: str) -> Response:
         _EndIn(),
         lambda actor, d, data: services.end_safeguarding(actor, d, data["end_reason"]),
         "The decision has ended: nothing more is shared on it.",
+    )
+
+
+@bp.get("/consents/expiring")
+@signed_in()
+def expiring() -> Any:
+    """Active consents ending in the next 30 days, soonest first; ``mine=1``: the caseload's only."""
+    actor = current_actor()
+    mine = request.args.get("mine") == "1"
+    page = max(1, min(request.args.get("page", 1, type=int) or 1, 100000))
+    start, end = expiring_window()
+    consents, total = queries.expiring_consents(
+        actor, start, end, key_worker_id=actor.actor_id if mine else None, page=page, per_page=PER_PAGE
+    )
+    return render_template(
+        "consent/expiring.html",
+        title="Consents ending soon",
+        consents=consents,
+        total=total,
+        mine=mine,
+        page=page,
+        pages=max(1, -(-total // PER_PAGE)),
+        days=EXPIRING_DAYS,
     )
 
 

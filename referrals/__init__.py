@@ -24,10 +24,24 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from hub import registry, work
+    from hub.notifications import views as notification_views
+    from hub.web import needs
     from referrals import api, handlers, views
+    from referrals.needs import notifications_about, referral_needs
     from referrals.work import ReferralWork
 
     work.register(app, ReferralWork())
+    needs.register_needs(app, referral_needs)
+    registry.register(app, notification_views.ABOUT, notifications_about)
+    for key, label, endpoint, staff in (("referrals", "Referrals", "referrals.referrals", True),
+                                        ("inbox", "Inbox", "referrals.inbox", False)):  # fmt: skip
+        needs.register_nav(
+            app,
+            needs.NavItem(
+                key, label, endpoint, 30, covers=("referrals.",), exclude=("referrals.send_referral",),
+                staff_only=staff, partners_only=not staff,
+            ),
+        )  # fmt: skip
     registry.register(app, "service_user_sections", views.service_user_section)
     app.register_blueprint(views.bp)
     api.register(app)

@@ -164,3 +164,14 @@ _DONE = {
     "complete": "completed",
     "cancel": "cancelled",
 }
+
+
+def can_mark_referral_seen(actor: Actor, referral: Referral) -> bool:
+    """A person (not a system) who may see the referral marks their own notifications about it read."""
+    return actor.actor_kind == "user" and actor.actor_id is not None and can_see_referral(actor, referral)
+
+
+def can_glimpse_referrals(actor: Actor) -> bool:
+    """A partner's lists show what her consent allows of each woman (our staff's lists show names
+    already, and are not disclosures to another agency)."""
+    return not actor.is_staff

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from consent import sharing
-from consent.models import DataCategory, Purpose
+from consent.models import DataCategory, Purpose, ServiceUser
 from hub.auth.models import User
 from hub.db import db, today
 from hub.permissions import Actor, NotFound
@@ -143,9 +143,72 @@ def details_and_basis(actor: Actor, referral: Referral) -> tuple[Details, sharin
     return Details(True, DataCategory.IDENTITY.value in referral.data_categories), basis
 
 
+@dataclass(frozen=True)
+class Glimpse:
+    """What a list shows of the woman behind one referral: her name (only where the referral shares
+    ``identity`` and its basis is valid now) and the first words of what is asked (only while the
+    basis is valid). None: "details not shared"."""
+
+    name: str | None = None
+    asked: str | None = None
+
+    @property
+    def shared(self) -> bool:
+        return self.asked is not None
+
+
+FIRST_WORDS = 12
+
+
+def first_words(text: str, words: int = FIRST_WORDS) -> str:
+    """The first ``words`` words of ``text``, with an ellipsis when there is more."""
+    parts = text.split()
+    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
+
+
+def glimpses_and_bases(actor: Actor, referrals: list[Referral]) -> dict[int, tuple[Glimpse, sharing.Basis]]:
+    """For a partner's page of referrals: what may be shown of each woman now, and on what basis
+    (a consent check for the whole page in two queries, her name in one more). Referrals with
+    nothing to show are left out. Our staff see names in their own lists, not through this."""
+    if actor.is_staff:
+        return {}
+    candidates = [r for r in referrals if policies.can_see_referral(actor, r) and not r.basis_lost]
+    if not candidates:
+        return {}
+    found = sharing.find_bases_at_agency(
+        actor.agency_id or 0,
+        [(r.service_user_id, Purpose.REFERRAL.value, set(r.data_categories)) for r in candidates],
+    )
+    valid = [(r, b) for r, b in zip(candidates, found, strict=True) if not isinstance(b, sharing.Missing)]
+    named = {r.service_user_id for r, _ in valid if DataCategory.IDENTITY.value in r.data_categories}
+    names: dict[int, str] = {}
+    if named:
+        names = {
+            row.id: f"{row.given_name} {row.family_name}"
+            for row in db.session.execute(
+                sa.select(ServiceUser.id, ServiceUser.given_name, ServiceUser.family_name).where(
+                    ServiceUser.id.in_(named)
+                )
+            )
+        }
+    out: dict[int, tuple[Glimpse, sharing.Basis]] = {}
+    for referral, basis in valid:
+        name = names.get(referral.service_user_id) if DataCategory.IDENTITY.value in referral.data_categories else None
+        out[referral.id] = (Glimpse(name, first_words(referral.reason)), basis)
+    return out
+
+
 def details_visible(actor: Actor, referral: Referral) -> Details:
     """What this viewer may see of her now, without recording a view (for histories and lists)."""
     return details_and_basis(actor, referral)[0]
+
+
+def referrals_by_id(actor: Actor, ids: set[int]) -> list[Referral]:
+    """Those of these referrals this actor may see (our staff: with who each is about), in one query."""
+    query = sa.select(Referral).where(Referral.id.in_(sorted(ids)), *_visible(actor))
+    if actor.is_staff:
+        query = query.options(joinedload(Referral.service_user))
+    return list(db.session.scalars(query))
 
 
 def get_referral(actor: Actor, referral_id: int) -> Referral:

@@ -23,6 +23,8 @@ from hub import audit
 from hub.auth.models import User
 from hub.db import db, today, utcnow
 from hub.db import new_reference as db_new_reference
+from hub.notifications import services as notifications
+from hub.notifications.models import Notification
 from hub.permissions import Actor, Conflict, Invalid, require
 from hub.settings_access import settings
 from hub.workdays import add_working_days
@@ -107,7 +109,18 @@ def _move(referral: Referral, sources: set[Status] | frozenset[Status], target: 
         set_committed_value(referral, key, value)
 
 
+def mark_referral_seen(actor: Actor, referral: Referral) -> int:
+    """Someone opened the referral: their notifications about it are read."""
+    if not policies.can_mark_referral_seen(actor, referral):
+        return 0
+    return notifications.mark_read_about(Notification.user_id == actor.actor_id, f"/referrals/{referral.id}")
+
+
 def _record(actor: Actor, referral: Referral, action: str, before: Status, note: str = "") -> None:
+    # The acting side has done what its notifications about this referral asked: they are read.
+    if actor.agency_id is not None:
+        acting_side = Notification.user_id.in_(sa.select(User.id).where(User.agency_id == actor.agency_id))
+        notifications.mark_read_about(acting_side, f"/referrals/{referral.id}")
     _event(actor, referral, action, before, note=note)
     audit.record(actor, f"referral.{action}", referral, from_status=before.value, to_status=referral.status.value)
 
@@ -399,6 +412,35 @@ def open_referral(actor: Actor, referral: Referral) -> queries.Details:
             context_id=referral.id,
         )
     return details
+
+
+def glimpse_referrals(actor: Actor, referrals: list[Referral]) -> dict[int, queries.Glimpse]:
+    """A partner's list page shows, for each referral whose basis is valid now, the first words of
+    what is asked and (where it shares ``identity``) her name: each shown is recorded as a
+    disclosure (one row per referral shown, all in one statement)."""
+    if not policies.can_glimpse_referrals(actor):
+        return {}
+    found = queries.glimpses_and_bases(actor, referrals)
+    by_id = {r.id: r for r in referrals}
+    sharing.disclose_many(
+        actor,
+        [
+            (
+                basis,
+                {
+                    "service_user_id": by_id[referral_id].service_user_id,
+                    "agency_id": by_id[referral_id].agency_id,
+                    "kind": DisclosureKind.VIEWED,
+                    "categories": by_id[referral_id].data_categories,
+                    "purpose": PURPOSE,
+                    "context": "referral_list",
+                    "context_id": referral_id,
+                },
+            )
+            for referral_id, (_glimpse, basis) in found.items()
+        ],
+    )
+    return {referral_id: glimpse for referral_id, (glimpse, _basis) in found.items()}
 
 
 # When a basis ends --------------------------------------------------------------------------

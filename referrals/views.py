@@ -107,16 +107,19 @@ def inbox() -> Any:
     if actor.is_staff:
         return redirect(url_for("referrals.referrals"))
     status = _status_filter()
-    result = queries.list_referrals(actor, status=status, page=_page_number(), per_page=PER_PAGE)
-    return render_template(
-        "referrals/inbox.html",
-        title="Referrals inbox",
-        result=result,
-        status=status.value if status else None,
-        statuses=[s for s in Status if s is not Status.DRAFT],
-        user_id=actor.actor_id,
-        today=today(),
-    )
+    with unit_of_work():
+        result = queries.list_referrals(actor, status=status, page=_page_number(), per_page=PER_PAGE)
+        glimpses = services.glimpse_referrals(actor, result.items)
+        return render_template(
+            "referrals/inbox.html",
+            title="Referrals inbox",
+            result=result,
+            glimpses=glimpses,
+            status=status.value if status else None,
+            statuses=[s for s in Status if s is not Status.DRAFT],
+            user_id=actor.actor_id,
+            today=today(),
+        )
 
 
 @bp.get("/overdue")
@@ -228,6 +231,7 @@ def _referral_page(
     referral = queries.get_referral(actor, referral_id)
     with unit_of_work():  # a partner's view of her details is itself a disclosure, and is logged
         details = services.open_referral(actor, referral)
+        services.mark_referral_seen(actor, referral)  # her notifications about it are read now
     referral = queries.get_referral(actor, referral_id)
     events = queries.events_of(referral)
     messages = queries.messages_of(referral)
@@ -254,6 +258,8 @@ def _referral_page(
         and referral.recipient_contact.user_id == actor.actor_id,
         can_message=policies.can_post_message(actor, referral),
         side=side.value if side else None,
+        sender_contact=directory.work_contact_of(referral.sender_user_id),
+        host=directory.host_agency(),
         today=today(),
     ), status
 

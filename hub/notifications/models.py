@@ -50,3 +50,11 @@ sa.Index(
     postgresql_where=Notification.read_at.is_(None),
     sqlite_where=Notification.read_at.is_(None),
 )
+# Unread messages by the page they link to: opening a referral, or acting on it, marks read what
+# was waiting about it (hub.notifications.services.mark_read_about) without reading anyone else's.
+sa.Index(
+    "ix_notifications_unread_link",
+    Notification.link,
+    postgresql_where=Notification.read_at.is_(None),
+    sqlite_where=Notification.read_at.is_(None),
+)

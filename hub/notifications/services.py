@@ -265,6 +265,21 @@ def mark_read(user_id: int, notification_id: int | None = None) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def mark_read_about(user_ids: sa.ColumnElement[bool] | None, path: str, kinds: tuple[str, ...] = ()) -> int:
+    """Mark read the unread notifications linking to ``path`` (a page in the hub, such as
+    ``/referrals/12``) of the users ``user_ids`` selects (a condition on ``Notification.user_id``),
+    of these ``kinds`` if given:
+    what someone opened, or what their side has now acted on, no longer waits for them."""
+    link = settings().base_url + path
+    query = sa.update(Notification).where(Notification.read_at.is_(None), Notification.link == link)
+    if user_ids is not None:
+        query = query.where(user_ids)
+    if kinds:
+        query = query.where(Notification.kind.in_(kinds))
+    result = db.session.execute(query.values(read_at=utcnow()).execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def outbox(status: EmailStatus | None = None, page: int = 1, per_page: int = 50) -> tuple[list[Notification], int]:
     """Emails queued, held, sent or failed, newest first (for administrators)."""
     where = [Notification.email != ""]

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from hub import registry
 from hub.db import unit_of_work
 from hub.notifications import services
 from hub.notifications.models import EmailStatus
@@ -21,6 +22,10 @@ from hub.web.guards import current_actor, signed_in
 
 bp = Blueprint("notifications", __name__, template_folder="templates")
 PER_PAGE = 50
+# Registry of callables ``(actor, [(notification_id, path)]) -> {notification_id: text}``: a package
+# says who and what a message linking to one of its pages is about, as this person may see it now
+# (messages themselves never carry her name: they are also sent by email).
+ABOUT = "notification_about"
 
 
 def _page() -> int:
@@ -48,15 +53,21 @@ def notifications() -> Any:
     user_id = _user_id()
     page = _page()
     items, total = services.notifications_for(user_id, page, PER_PAGE)
-    return render_template(
-        "notifications/list.html",
-        title="Notifications",
-        items=[(n, local_link(n.link)) for n in items],
-        total=total,
-        page=page,
-        pages=max(1, -(-total // PER_PAGE)),
-        unread=services.unread_count(user_id),
-    )
+    links = [(n, local_link(n.link)) for n in items]
+    with unit_of_work():  # what a package shows of who a message is about may be logged as a disclosure
+        about: dict[int, str] = {}
+        for provider in registry.providers(ABOUT):
+            about.update(provider(current_actor(), [(n.id, href) for n, href in links if href]))
+        return render_template(
+            "notifications/list.html",
+            title="Notifications",
+            items=links,
+            about=about,
+            total=total,
+            page=page,
+            pages=max(1, -(-total // PER_PAGE)),
+            unread=services.unread_count(user_id),
+        )
 
 
 @bp.post("/notifications/<notification_id>/read")

@@ -6,24 +6,53 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Flask, abort, render_template, request
 from flask_login import current_user
 
 from hub.audit import AuditEvent, verify_chain
 from hub.db import db
 from hub.extensions import api
 from hub.permissions import Role
-from hub.web.guards import public, signed_in
+from hub.web.guards import current_actor, public, signed_in
+from hub.web.needs import NavItem, needs_for, register_nav, sections
 
 bp = Blueprint("pages", __name__)
 AUDIT_PAGE_SIZE = 50
 MAX_PAGE = 100000  # as on every other paged list: a larger page number shows an empty page, never a 500
 
 
+def register_sections(app: Flask) -> None:
+    """The kernel's own sections of the navigation (hub.web.needs)."""
+    admin = frozenset({Role.ADMIN})
+    for item in (
+        NavItem("notifications", "Notifications", "notifications.notifications", 80, covers=("notifications.",),
+                exclude=("notifications.outbox",)),
+        NavItem("account", "Your account", "auth.change_password", 90),
+        NavItem("audit", "Audit log", "pages.audit_log", 70, roles=admin, group="manage",
+                description="Who did what, when and from where; and a check that nothing in it was changed."),
+        NavItem("outbox", "Email outbox", "notifications.outbox", 72, roles=admin, group="manage",
+                description="Every email the hub has queued, sent, held or failed to send."),
+    ):  # fmt: skip
+        register_nav(app, item)
+
+
 @bp.get("/")
 @signed_in()
 def home() -> Any:
-    return render_template("pages/home.html", title="Home", user=current_user)
+    """What needs this person today, from every package (hub.web.needs), with counts and links."""
+    actor = current_actor()
+    lines = needs_for(actor)
+    return render_template("pages/home.html", title="Home", user=current_user, needs=lines)
+
+
+@bp.get("/manage")
+@signed_in()
+def manage() -> Any:
+    """The management sections this person may use (health, staff, audit log, ... from every package)."""
+    listed = sections(current_user.role, current_user.is_staff, "manage")
+    if not listed:
+        abort(404)
+    return render_template("pages/manage.html", title="Manage", sections=listed)
 
 
 @bp.get("/healthz")

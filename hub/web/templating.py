@@ -8,7 +8,10 @@ from zoneinfo import ZoneInfo
 from flask import Flask, g
 from flask_login import current_user
 
+from hub.db import today
 from hub.notifications.services import unread_count
+from hub.web import needs
+from hub.workdays import working_days_between
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -19,6 +22,21 @@ def when(moment: dt.datetime | None) -> str:
         return ""
     local = moment.astimezone(LONDON)
     return f"{local:%-d %B %Y}, {local:%H:%M}"
+
+
+def working_days_left(due: dt.date | None, on: dt.date | None = None) -> str:
+    """A deadline in working days, as people say it: "due today", "1 working day left",
+    "3 working days late" (counted like the deadlines themselves, bank holidays excluded)."""
+    if due is None:
+        return ""
+    on = on or today()
+    if due == on:
+        return "due today"
+    if due > on:
+        n = working_days_between(on, due)
+        return f"{n} working day{'' if n == 1 else 's'} left"
+    n = working_days_between(due, on)
+    return f"{n} working day{'' if n == 1 else 's'} late" if n else "due today"
 
 
 def _unread_notifications() -> int:
@@ -32,6 +50,15 @@ def _unread_notifications() -> int:
     return int(g.unread_notifications)
 
 
+def _navigation() -> list[dict[str, object]]:
+    """The signed-in person's navigation (hub.web.needs), with their unread count."""
+    if not current_user.is_authenticated:
+        return []
+    return needs.navigation(current_user.role, current_user.is_staff, _unread_notifications())
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["working_days_left"] = working_days_left
     app.jinja_env.globals["unread_notifications"] = _unread_notifications
+    app.jinja_env.globals["navigation"] = _navigation

@@ -381,7 +381,9 @@ def test_managers_and_admins_may_open_it(client, role):
     sign_in(client, make_user(role))
 
     assert client.get("/health").status_code == 200
-    assert 'href="/health"' in client.get("/directory").get_data(as_text=True)
+    # Reached through the navigation's Manage section.
+    assert 'href="/manage"' in client.get("/directory").get_data(as_text=True)
+    assert 'href="/health"' in client.get("/manage").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("role", [Role.PRACTITIONER, Role.PARTNER_LEAD, Role.PARTNER])

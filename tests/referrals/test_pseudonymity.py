@@ -19,6 +19,7 @@ from consent import services as consent_services
 from consent.models import ConsentMethod, ConsentRecord
 from hub.db import today
 from referrals import services
+from referrals.models import Referral
 from tests.helpers import sign_in
 from tests.referrals.world import FAMILY_NAME, GIVEN_NAME, World, build_world, draft, fresh
 
@@ -55,7 +56,7 @@ def _links_her(text: str, world: World) -> list[str]:
     found = [w for w in (GIVEN_NAME, FAMILY_NAME, world.person.reference) if w in text]
     if re.search(rf'"service_user_id":\s*{world.person.id}\b', text):
         found.append("service_user_id")
-    if re.search(rf'"id":\s*{world.person.id}\b[^{{}}]*"reference"', text):
+    if re.search(rf'"service_user":\s*\{{[^{{}}]*"id":\s*{world.person.id}\b', text):
         found.append("service_user.id")
     if f"/service-users/{world.person.id}" in text:
         found.append("a link to her page")
@@ -104,13 +105,27 @@ def test_the_pages_and_notifications_give_a_partner_nothing_to_join_either(clien
     page_b = client.get(f"/referrals/{without}")
     assert SECRET_REASON in page_b.get_data(as_text=True)
     texts["referral page"] = page_b.get_data(as_text=True)
-    texts["inbox"] = client.get("/inbox").get_data(as_text=True)
     texts["overdue"] = client.get("/overdue").get_data(as_text=True)
-    texts["notifications"] = client.get("/notifications").get_data(as_text=True)
+    # The inbox and the notifications name her beside A (it shares identity, on a valid basis), and
+    # may say what B asks: B's own row and messages must carry nothing of hers.
+    b_reference = fresh(Referral, without).reference
+    inbox = client.get("/inbox").get_data(as_text=True)
+    assert FAMILY_NAME in inbox
+    texts["inbox row of B"] = _piece_with(inbox, b_reference, "<tr", "</tr>")
+    notifications = client.get("/notifications").get_data(as_text=True)
+    if b_reference in notifications:  # told of B (as its addressee or a lead of the agency)
+        texts["notifications about B"] = _piece_with(notifications, b_reference, "<li", "</li>")
+    else:
+        texts["notifications"] = notifications
     for where, text in texts.items():
         found = _links_her(text, world)
-        # The inbox lists A too, by its own reference: it must not carry hers either.
         assert not found, (where, found)
+
+
+def _piece_with(html: str, needle: str, start: str, end: str) -> str:
+    """The element (from ``start`` to ``end``) that holds ``needle``; it must be there."""
+    at = html.index(needle)
+    return html[html.rindex(start, 0, at) : html.index(end, at)]
 
 
 def test_when_the_basis_ends_even_the_identity_referral_stops_identifying_her(
