@@ -259,6 +259,23 @@ def get_account(actor: Actor, user_id: int) -> Account:
     return Account(row[0], row[1])
 
 
+def host_agency() -> Agency | None:
+    """The charity's own directory entry."""
+    return db.session.scalar(sa.select(Agency).where(Agency.kind == AgencyKind.HOST))
+
+
+def work_contact_of(user_id: int | None) -> Contact | None:
+    """How to reach a member of staff at work: their current contact record in the charity's own
+    directory entry (work phone and email), if they have one."""
+    if user_id is None:
+        return None
+    return db.session.scalar(
+        sa.select(Contact)
+        .join(Agency, Agency.id == Contact.agency_id)
+        .where(Contact.user_id == user_id, Agency.kind == AgencyKind.HOST, Contact.status == ContactStatus.ACTIVE)
+    )
+
+
 def account_of(contact: Contact) -> User | None:
     return db.session.get(User, contact.user_id) if contact.user_id else None
 

@@ -183,6 +183,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.exempt(oauth_views.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(notification_views.bp)
+    pages.register_sections(app)
     cli.init_app(app)
     for name in MODULES:
         importlib.import_module(name).init_app(app)
