@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from agencies import services
-from agencies.models import Agency, AgencyKind, Channel, InteractionKind
+from agencies.models import Agency, AgencyKind, Channel, Contact, InteractionKind
 from hub.auth import services as auth_services
 from hub.auth.models import User
 from hub.db import db, today
@@ -18,6 +18,25 @@ from hub.permissions import SYSTEM, Role
 
 DEMO_PASSWORD = "demo-hub-password-2026"  # noqa: S105 - published on purpose: demo data is fictional
 HOST = ("Northgate Women's Centre", "northgate")
+# The charity's own directory entry: how a partner reaches it (its staff are its contacts, below).
+HOST_DETAILS = {
+    "services": "Outreach, drop-in, prison in-reach, floating support.",
+    "how_to_refer": "Through the hub, or phone the duty worker (weekdays 9am to 5pm); "
+    "the Wednesday drop-in needs no referral.",
+    "address": "The Old Library, 3 Mill Lane, Northgate",
+    "phone": "0113 496 0900",
+    "email": "hello@northgate.example.org",
+    "website": "https://northgate.example.org",
+}
+# Each member of staff's entry among the charity's contacts: role, what they are good for.
+STAFF_CONTACTS = {
+    "Rowan Ellis": ("Hub administrator", "Hub accounts and partner systems' access."),
+    "Priya Natt": ("Partnerships manager", "Working agreements, safeguarding decisions, escalations."),
+    "Jo Marsh": ("Services manager", "Drop-in and rota; second approver for safeguarding decisions."),
+    "Sam Okafor": ("Key worker", "Prison in-reach and release days; knows probation's women's team well."),
+    "Kit Brennan": ("Key worker", "Housing and drug and alcohol referrals."),
+    "Dee Walsh": ("Outreach worker", "Street outreach and the food bank."),
+}
 
 STAFF = [
     ("admin@northgate.example.org", "Rowan Ellis", Role.ADMIN),
@@ -391,22 +410,36 @@ def load() -> bool:
     """Create the demo partnership. Returns False if the hub already has agencies."""
     if db.session.scalar(sa.select(sa.func.count(Agency.id))):
         return False
-    host = services.create_agency(
-        SYSTEM,
-        {
-            "name": HOST[0],
-            "slug": HOST[1],
-            "kind": AgencyKind.HOST,
-            "services": "Outreach, drop-in, prison in-reach, floating support.",
-        },
-    )
+    host = services.create_agency(SYSTEM, {"name": HOST[0], "slug": HOST[1], "kind": AgencyKind.HOST, **HOST_DETAILS})
     staff: list[User] = []
-    for email, name, role in STAFF:
+    staff_contacts: dict[str, Contact] = {}
+    for index, (email, name, role) in enumerate(STAFF):
         user, _ = auth_services.create_user(
             SYSTEM, email=email, name=name, agency_id=host.id, role=role, password=DEMO_PASSWORD
         )
         user.must_change_password = False
         staff.append(user)
+        job, knowledge = STAFF_CONTACTS[name]
+        staff_contacts[name] = contact = services.add_contact(
+            SYSTEM,
+            host,
+            {
+                "name": name,
+                "role": job,
+                "knowledge": knowledge,
+                "email": email,
+                "phone": f"07700 900{500 + index:03d}",
+                "preferred_channel": Channel.PHONE if role is Role.PRACTITIONER else Channel.EMAIL,
+                "last_verified_on": _ago(30),
+                "started_on": _ago(900),
+            },
+        )
+        contact.user_id = user.id  # their work contact details, shown to partners on their referrals
+    services.update_agency(
+        SYSTEM,
+        host,
+        {"key_contact_id": staff_contacts["Priya Natt"].id, "deputy_contact_id": staff_contacts["Jo Marsh"].id},
+    )
     by_slug: dict[str, Agency] = {}
     for index, (slug, name, kind, offer, refer, agreement) in enumerate(AGENCIES):
         data: dict[str, Any] = {
@@ -530,7 +563,9 @@ def load() -> bool:
                 "contact_id": contacts[who].id if who else None,
             },
         )
-    # Dee Walsh has left: her relationships show on the health page until handed over.
+    # Dee Walsh has left without a handover: her relationships show on the health page, and the Staff
+    # page offers to hand them over, until someone does.
+    services.record_leaver(SYSTEM, staff_contacts["Dee Walsh"], left_on=_ago(14) or today())
     auth_services.disable_user(SYSTEM, staff[5], reason="left")
     return True
 

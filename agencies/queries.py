@@ -29,12 +29,19 @@ _ACTIVE_COUNT = (
 )
 
 
+MATCHES_SHOWN = 5  # contacts listed under an agency in the directory's search results; "and N more" past it
+
+
 @dataclass(frozen=True)
 class DirectoryPage:
     rows: list[tuple[Agency, int]]
     total: int
     page: int
     per_page: int
+    # With ``with_matches``: for each agency on the page, the contacts that matched the search (up to
+    # MATCHES_SHOWN, by name) and how many matched in all.
+    matches: dict[int, list[Contact]] = field(default_factory=dict)
+    matched: dict[int, int] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -45,33 +52,83 @@ def _like(column: Any, text: str) -> Any:
     return sa.func.lower(column).contains(text.lower(), autoescape=True)
 
 
+def _contact_matches(contact: Any, q: str) -> Any:
+    return sa.or_(_like(contact.name, q), _like(contact.role, q), _like(contact.knowledge, q))
+
+
 def directory(
-    actor: Actor, *, q: str | None = None, kind: AgencyKind | None = None, page: int = 1, per_page: int = 50
+    actor: Actor,
+    *,
+    q: str | None = None,
+    kind: AgencyKind | None = None,
+    page: int = 1,
+    per_page: int = 50,
+    with_matches: bool = False,
 ) -> DirectoryPage:
-    """Agencies matching a search (name, services, or an active contact's name,
-    role or knowledge), with their key contact and count of active contacts."""
+    """Agencies matching a search (name, services, or a current contact's name, role or knowledge),
+    with their key contact and count of active contacts.
+
+    A search never matches, nor lists, a contact who has left: whoever searches finds the people
+    they can reach today (and a leaver's name finds nobody, for anyone). With ``with_matches`` (the
+    directory page) it says which contacts matched under each agency: in the same query as the
+    agencies (a window over the page's agencies only), so a search costs what a listing does."""
     where = []
     if kind is not None:
         where.append(Agency.kind == kind)
+    current = Contact.status == ContactStatus.ACTIVE
     if q:
         contact_match = (
             sa.select(Contact.id)
-            .where(Contact.agency_id == Agency.id, Contact.status == ContactStatus.ACTIVE)
-            .where(sa.or_(_like(Contact.name, q), _like(Contact.role, q), _like(Contact.knowledge, q)))
+            .where(Contact.agency_id == Agency.id, current, _contact_matches(Contact, q))
             .correlate(Agency)
             .exists()
         )
         where.append(sa.or_(_like(Agency.name, q), _like(Agency.services, q), contact_match))
     total = db.session.scalar(sa.select(sa.func.count(Agency.id)).where(*where)) or 0
-    rows = db.session.execute(
-        sa.select(Agency, _ACTIVE_COUNT)
-        .where(*where)
+    order = (Agency.kind == AgencyKind.HOST, Agency.name, Agency.id)
+    offset = (page - 1) * per_page
+    if not (q and with_matches):
+        rows = db.session.execute(
+            sa.select(Agency, _ACTIVE_COUNT)
+            .where(*where)
+            .options(joinedload(Agency.key_contact))
+            .order_by(*order)
+            .limit(per_page)
+            .offset(offset)
+        ).all()
+        return DirectoryPage([(a, n) for a, n in rows], total, page, per_page)
+    on_page = sa.select(Agency.id).where(*where).order_by(*order).limit(per_page).offset(offset).subquery()
+    ranked = (
+        sa.select(
+            Contact.id.label("contact_id"),
+            Contact.agency_id.label("agency_id"),
+            sa.func.row_number()
+            .over(partition_by=Contact.agency_id, order_by=(Contact.name, Contact.id))
+            .label("rank"),
+            sa.func.count().over(partition_by=Contact.agency_id).label("matched"),
+        )
+        .where(Contact.agency_id.in_(sa.select(on_page.c.id)), current, _contact_matches(Contact, q))
+        .subquery()
+    )
+    person = sa.orm.aliased(Contact)
+    found = db.session.execute(
+        sa.select(Agency, _ACTIVE_COUNT, person, ranked.c.matched)
+        .join(on_page, on_page.c.id == Agency.id)
+        .outerjoin(ranked, sa.and_(ranked.c.agency_id == Agency.id, ranked.c.rank <= MATCHES_SHOWN))
+        .outerjoin(person, person.id == ranked.c.contact_id)
         .options(joinedload(Agency.key_contact))
-        .order_by(Agency.kind == AgencyKind.HOST, Agency.name, Agency.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        .order_by(*order, ranked.c.rank)
     ).all()
-    return DirectoryPage([(a, n) for a, n in rows], total, page, per_page)
+    result: list[tuple[Agency, int]] = []
+    matches: dict[int, list[Contact]] = {}
+    matched: dict[int, int] = {}
+    for agency, active, contact, count in found:
+        if agency.id not in matches:
+            result.append((agency, active))
+            matches[agency.id], matched[agency.id] = [], int(count or 0)
+        if contact is not None:
+            matches[agency.id].append(contact)
+    return DirectoryPage(result, total, page, per_page, matches, matched)
 
 
 def get_agency(actor: Actor, agency_id: int) -> Agency:
@@ -167,12 +224,42 @@ def active_staff() -> list[User]:
     )
 
 
-def all_staff() -> list[User]:
-    return list(
-        db.session.scalars(
-            sa.select(User).where(User.role.in_([Role.ADMIN, Role.MANAGER, Role.PRACTITIONER])).order_by(User.name)
-        )
+@dataclass(frozen=True)
+class StaffMember:
+    """A row of the Staff page: the person, their latest handover (if any) and their current entry
+    among the charity's own contacts (their work phone and email), if they have one."""
+
+    user: User
+    handover: Handover | None
+    work_contact: Contact | None
+
+
+def staff_list() -> list[StaffMember]:
+    """Every member of staff, current and former, in one query whatever their number."""
+    latest = (
+        sa.select(Handover.leaver_id, sa.func.max(Handover.id).label("handover_id"))
+        .group_by(Handover.leaver_id)
+        .subquery()
     )
+    handover = sa.orm.aliased(Handover)
+    contact = sa.orm.aliased(Contact)
+    host_ids = sa.select(Agency.id).where(Agency.kind == AgencyKind.HOST)
+    rows = db.session.execute(
+        sa.select(User, handover, contact)
+        .outerjoin(latest, latest.c.leaver_id == User.id)
+        .outerjoin(handover, handover.id == latest.c.handover_id)
+        .outerjoin(
+            contact,
+            sa.and_(
+                contact.user_id == User.id,
+                contact.status == ContactStatus.ACTIVE,
+                contact.agency_id.in_(host_ids),
+            ),
+        )
+        .where(User.role.in_([Role.ADMIN, Role.MANAGER, Role.PRACTITIONER]))
+        .order_by(User.disabled_at.is_not(None), User.name, User.id)
+    ).all()
+    return [StaffMember(u, h, c) for u, h, c in rows]
 
 
 def get_staff(user_id: int) -> User:
@@ -352,6 +439,7 @@ def handover_pack(handover: Handover) -> dict[str, Any]:
 @dataclass(frozen=True)
 class HealthReport:
     no_key_contact: list[Agency]
+    no_deputy: list[Agency]
     single_contact: list[Agency]
     not_verified: list[Contact]
     not_spoken: list[Contact]
@@ -367,6 +455,7 @@ class HealthReport:
             len(x)
             for x in (
                 self.no_key_contact,
+                self.no_deputy,
                 self.single_contact,
                 self.not_verified,
                 self.not_spoken,
@@ -384,13 +473,30 @@ def health_report(actor: Actor) -> HealthReport:
     now = today()
     partners = Agency.kind != AgencyKind.HOST
     key = sa.orm.aliased(Contact)
+    lead = joinedload(Agency.relationship_owner)  # "our lead" beside each agency: in the same query
     no_key = db.session.scalars(
         sa.select(Agency)
         .outerjoin(key, Agency.key_contact_id == key.id)
         .where(partners, sa.or_(Agency.key_contact_id.is_(None), key.status != ContactStatus.ACTIVE))
+        .options(lead)
         .order_by(Agency.name)
     ).all()
-    single = db.session.scalars(sa.select(Agency).where(partners, _ACTIVE_COUNT <= 1).order_by(Agency.name)).all()
+    deputy = sa.orm.aliased(Contact)
+    # No current deputy where there is someone who could be one (one person or none: single, below).
+    no_deputy = db.session.scalars(
+        sa.select(Agency)
+        .outerjoin(deputy, Agency.deputy_contact_id == deputy.id)
+        .where(
+            partners,
+            sa.or_(Agency.deputy_contact_id.is_(None), deputy.status != ContactStatus.ACTIVE),
+            _ACTIVE_COUNT >= 2,
+        )
+        .options(lead)
+        .order_by(Agency.name)
+    ).all()
+    single = db.session.scalars(
+        sa.select(Agency).where(partners, _ACTIVE_COUNT <= 1).options(lead).order_by(Agency.name)
+    ).all()
     active = Contact.status == ContactStatus.ACTIVE
     verify_cutoff = now - dt.timedelta(days=cfg.stale_verified_days)
     spoken_cutoff = now - dt.timedelta(days=cfg.stale_spoken_days)
@@ -398,18 +504,18 @@ def health_report(actor: Actor) -> HealthReport:
         sa.select(Contact)
         .join(Contact.agency)
         .where(partners, active, sa.or_(Contact.last_verified_on.is_(None), Contact.last_verified_on < verify_cutoff))
-        .options(sa.orm.contains_eager(Contact.agency))
+        .options(sa.orm.contains_eager(Contact.agency), joinedload(Contact.known_by))
         .order_by(Contact.last_verified_on.nullsfirst(), Contact.name)
     ).all()
     not_spoken = db.session.scalars(
         sa.select(Contact)
         .join(Contact.agency)
         .where(partners, active, sa.or_(Contact.last_spoken_on.is_(None), Contact.last_spoken_on < spoken_cutoff))
-        .options(sa.orm.contains_eager(Contact.agency))
+        .options(sa.orm.contains_eager(Contact.agency), joinedload(Contact.known_by))
         .order_by(Contact.last_spoken_on.nullsfirst(), Contact.name)
     ).all()
     missing = db.session.scalars(
-        sa.select(Agency).where(partners, Agency.has_agreement.is_(False)).order_by(Agency.name)
+        sa.select(Agency).where(partners, Agency.has_agreement.is_(False)).options(lead).order_by(Agency.name)
     ).all()
     due = db.session.scalars(
         sa.select(Agency)
@@ -421,7 +527,8 @@ def health_report(actor: Actor) -> HealthReport:
                 Agency.agreement_review_on <= now + dt.timedelta(days=cfg.agreement_review_warning_days),
             ),
         )
-        .order_by(Agency.agreement_review_on.nullsfirst())
+        .options(lead)
+        .order_by(Agency.agreement_review_on.nullsfirst(), Agency.name)
     ).all()
     owner = sa.orm.aliased(User)
     lost_agencies = db.session.scalars(
@@ -441,10 +548,11 @@ def health_report(actor: Actor) -> HealthReport:
         .order_by(Agency.name, Contact.name)
     ).all()
     confirm = db.session.scalars(
-        sa.select(Agency).where(partners, Agency.roles_to_confirm.is_not(None)).order_by(Agency.name)
+        sa.select(Agency).where(partners, Agency.roles_to_confirm.is_not(None)).options(lead).order_by(Agency.name)
     ).all()
     return HealthReport(
         no_key_contact=list(no_key),
+        no_deputy=list(no_deputy),
         single_contact=list(single),
         not_verified=list(not_verified),
         not_spoken=list(not_spoken),

@@ -183,7 +183,9 @@ def record_leaver(
     takeover = successor or key
     audit.record(actor, "contact.left", contact, successor_id=contact.successor_id, roles_moved=moved)
     account = db.session.get(User, contact.user_id) if contact.user_id else None
-    if account is not None:
+    if account is not None and account.role in PARTNER_ROLES:
+        # A partner's account belongs to their contact and closes with it. One of our staff's entry in
+        # the charity's own directory entry does not close their account: offboarding does (Staff).
         auth_services.disable_user(actor, account, reason="left")
     if contact.email and not _address_still_used(contact):
         withhold_pending(email=contact.email)  # what was queued for their work address stops too
@@ -282,6 +284,11 @@ def offboard_staff(
     ``takers`` maps item keys (:class:`hub.work.WorkItem`) to the member of
     staff taking each; ``default_user_id`` takes the rest. Refused, with
     nothing changed, unless every item has a taker.
+
+    A colleague whose account was closed without a handover (they left before
+    anyone handed over their work) is handed over the same way: the handover
+    is then complete at once, and their entry among the charity's own contacts
+    is recorded as left.
     """
     require(
         policies.can_offboard_staff(actor, leaver),
@@ -289,9 +296,9 @@ def offboard_staff(
     )
     if not leaver.is_staff:
         raise Invalid("Only our own staff are offboarded here.")
-    if not leaver.is_active:
-        raise Conflict("This account is already disabled.")
     items = work.held_by_staff(leaver.id)
+    if not leaver.is_active and not items and _has_handover(leaver.id):
+        raise Conflict(f"{leaver.name} has left and holds nothing more to hand over.")
     final: dict[str, int] = {}
     errors: dict[str, list[str]] = {}
     for item in items:
@@ -318,10 +325,20 @@ def offboard_staff(
         ],
         note=note,
     )
+    if not leaver.is_active:
+        # Left without a handover (their account was closed first): this hands over what they
+        # still held, and the handover is complete at once.
+        handover.completed_at = utcnow()
     db.session.add(handover)
     db.session.flush()
     audit.record(actor, "staff.handed_over", handover, leaver_id=leaver.id, items=len(final))
+    if not leaver.is_active:
+        _leave_host_entry(actor, leaver)
     return handover
+
+
+def _has_handover(user_id: int) -> bool:
+    return db.session.scalar(sa.select(Handover.id).where(Handover.leaver_id == user_id).limit(1)) is not None
 
 
 def _is_active_staff(user_id: int) -> bool:
@@ -344,6 +361,25 @@ def complete_offboarding(actor: Actor, handover: Handover) -> None:
     auth_services.disable_user(actor, leaver, reason="offboarded")
     handover.completed_at = utcnow()
     audit.record(actor, "staff.offboarded", handover, leaver_id=leaver.id)
+    _leave_host_entry(actor, leaver)
+    db.session.flush()
+
+
+def _leave_host_entry(actor: Actor, leaver: User) -> None:
+    """A member of staff who has gone is no longer one of the charity's contacts in its own directory
+    entry: their contact there is recorded as left (their key-contact or deputy role moves, flagged for
+    confirmation, as when any contact leaves)."""
+    entries = db.session.scalars(
+        sa.select(Contact)
+        .join(Agency, Agency.id == Contact.agency_id)
+        .where(Contact.user_id == leaver.id, Agency.kind == AgencyKind.HOST, Contact.status == ContactStatus.ACTIVE)
+    ).all()
+    for contact in entries:
+        agency = db.session.get(Agency, contact.agency_id)
+        assert agency is not None
+        contact.status, contact.left_on = ContactStatus.LEFT, today()
+        moved = _move_key_roles(agency, contact, None)
+        audit.record(actor, "contact.left", contact, successor_id=None, roles_moved=moved)
     db.session.flush()
 
 

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from agencies import policies, queries, schemas, services
 from agencies.models import AgencyKind, Channel, InteractionKind
 from hub import work
-from hub.db import MAX_ID, unit_of_work
+from hub.db import MAX_ID, today, unit_of_work
 from hub.permissions import MANAGERS, Conflict, HubError, Invalid, Role
 from hub.web.forms import load_form
 from hub.web.guards import current_actor, signed_in
@@ -86,7 +86,7 @@ def directory() -> Any:
     kind_value = request.args.get("kind") or None
     kind = AgencyKind(kind_value) if kind_value in AgencyKind._value2member_map_ else None
     page = max(1, min(request.args.get("page", 1, type=int) or 1, 100000))
-    result = queries.directory(actor, q=q, kind=kind, page=page, per_page=PER_PAGE)
+    result = queries.directory(actor, q=q, kind=kind, page=page, per_page=PER_PAGE, with_matches=True)
     return render_template(
         "agencies/directory.html",
         title="Partner directory",
@@ -418,14 +418,30 @@ def close_account(user_id: str) -> Response:
 @bp.get("/health")
 @signed_in(*MANAGERS)
 def health() -> Any:
-    report = queries.health_report(current_actor())
-    return render_template("agencies/health.html", title="Partnership health", report=report)
+    actor = current_actor()
+    report = queries.health_report(actor)
+    leavers = {obj.relationship_owner if kind == "agency" else obj.known_by for kind, obj in report.owned_by_leavers}
+    return render_template(
+        "agencies/health.html",
+        title="Partnership health",
+        report=report,
+        today=today(),
+        # The leavers whose relationships this manager may hand over (an administrator's: admin only).
+        can_hand_over={u.id for u in leavers if u is not None and policies.can_offboard_staff(actor, u)},
+    )
 
 
 @bp.get("/staff")
 @signed_in(*MANAGERS)
 def staff() -> Any:
-    return render_template("agencies/staff.html", title="Staff", people=queries.all_staff())
+    actor = current_actor()
+    people = queries.staff_list()
+    return render_template(
+        "agencies/staff.html",
+        title="Staff and handover",
+        people=people,
+        can_offboard={p.user.id for p in people if policies.can_offboard_staff(actor, p.user)},
+    )
 
 
 @bp.route("/staff/<user_id>/offboard", methods=["GET", "POST"])
@@ -474,6 +490,7 @@ def offboard(user_id: str) -> Any:
         sections=sections,
         others=others,
         form=request.form,
+        closed=not leaver.is_active,
     )
 
 
