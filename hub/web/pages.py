@@ -13,6 +13,7 @@ from hub.audit import AuditEvent, verify_chain
 from hub.db import db
 from hub.extensions import api
 from hub.permissions import Role
+from hub.web import audit_labels
 from hub.web.guards import current_actor, public, signed_in
 from hub.web.needs import NavItem, needs_for, register_nav, sections
 
@@ -80,10 +81,21 @@ def audit_log() -> Any:
         query = query.where(AuditEvent.action.startswith(action))
     events = db.session.scalars(query.limit(AUDIT_PAGE_SIZE + 1).offset((page - 1) * AUDIT_PAGE_SIZE)).all()
     report = verify_chain() if request.args.get("verify") == "1" else None
+    shown = events[:AUDIT_PAGE_SIZE]
+    names = audit_labels.names_for(shown)  # every name on the page, in one query
     return render_template(
         "pages/audit.html",
         title="Audit log",
-        events=events[:AUDIT_PAGE_SIZE],
+        entries=[
+            {
+                "event": e,
+                "who": audit_labels.who(e, names),
+                "action": audit_labels.action_label(e.action),
+                "what": audit_labels.what(e, names),
+                "details": audit_labels.details(e, names),
+            }
+            for e in shown
+        ],
         page=page,
         has_next=len(events) > AUDIT_PAGE_SIZE,
         action=action,
