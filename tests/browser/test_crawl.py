@@ -112,6 +112,13 @@ def _problems(page: Page, width: int) -> list[str]:
     )
     if wide["page"] > wide["screen"]:
         found.append(f"{wide['page']} px wide on a {wide['screen']} px screen ({wide['culprit']})")
+    if width >= 1280:  # the navigation is one row at desktop widths
+        rows = page.evaluate(
+            """() => new Set([...document.querySelectorAll('.govuk-service-navigation__item')]
+                              .map(e => Math.round(e.getBoundingClientRect().top))).size"""
+        )
+        if rows > 1:
+            found.append(f"the navigation wraps onto {rows} rows at {width} px")
     return found
 
 
