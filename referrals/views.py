@@ -20,6 +20,7 @@ from hub.db import today, unit_of_work
 from hub.permissions import Actor, Conflict, Invalid
 from hub.web.forms import load_form, path_id
 from hub.web.guards import current_actor, signed_in
+from hub.workdays import working_days_between
 from referrals import policies, queries, schemas, services
 from referrals.actions import ACTIONS
 from referrals.models import Referral, Urgency
@@ -128,13 +129,17 @@ def overdue() -> Any:
     """Referrals past their acknowledge-by or decide-by date: all for our staff, their agency's for partners."""
     actor = current_actor()
     result = queries.list_referrals(actor, overdue=True, page=_page_number(), per_page=PER_PAGE)
+    on = today()
     return render_template(
         "referrals/overdue.html",
         title="Overdue referrals",
         result=result,
         staff=actor.is_staff,
         user_id=actor.actor_id,
-        today=today(),
+        today=on,
+        # How late each is, in working days, as its deadline was set (a deadline is always a working
+        # day, so 0 means it fell on the working day before a weekend or bank holiday: "late since").
+        late={r.id: working_days_between(r.due_on, on) for r in result.items if r.due_on},
     )
 
 
