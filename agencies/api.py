@@ -15,7 +15,14 @@ from hub.extensions import ApiBlueprint, api
 from hub.permissions import Scope
 from hub.web.guards import current_actor, documented_scope
 
-blp = ApiBlueprint("agencies_api", __name__, url_prefix="/api/v1", description="The partner directory.")
+blp = ApiBlueprint(
+    "agencies_api",
+    __name__,
+    url_prefix="/api/v1",
+    description="The partner directory: agencies, their contacts, and hub accounts.",
+    tag="Directory",
+)
+TOTAL = {"X-Total-Count": "X-Total-Count"}
 
 
 def scoped(scope: Scope) -> Callable[[Any], Any]:
@@ -26,8 +33,9 @@ def scoped(scope: Scope) -> Callable[[Any], Any]:
 @blp.route("/agencies")
 class Agencies(MethodView):
     @scoped(Scope.DIRECTORY_READ)
+    @blp.doc(operationId="listAgencies")
     @blp.arguments(schemas.AgencyListArgs, location="query")
-    @blp.response(200, schemas.AgencyOut(many=True))
+    @blp.response(200, schemas.AgencyOut(many=True), headers=TOTAL, example=[schemas.AGENCY_EXAMPLE])
     def get(self, args: dict[str, Any]) -> Any:
         """List agencies (search with ``q``, filter by ``kind``); total in ``X-Total-Count``."""
         page = queries.directory(
@@ -36,8 +44,9 @@ class Agencies(MethodView):
         return [a for a, _n in page.rows], 200, {"X-Total-Count": str(page.total)}
 
     @scoped(Scope.DIRECTORY_WRITE)
-    @blp.arguments(schemas.AgencyIn)
-    @blp.response(201, schemas.AgencyOut)
+    @blp.doc(operationId="createAgency")
+    @blp.arguments(schemas.AgencyIn, example=schemas.AGENCY_IN_EXAMPLE)
+    @blp.response(201, schemas.AgencyOut, example=schemas.AGENCY_EXAMPLE)
     def post(self, data: dict[str, Any]) -> Any:
         """Add an agency (host-organisation systems only)."""
         with unit_of_work():
@@ -47,13 +56,16 @@ class Agencies(MethodView):
 @blp.route("/agencies/<int:agency_id>")
 class AgencyResource(MethodView):
     @scoped(Scope.DIRECTORY_READ)
-    @blp.response(200, schemas.AgencyOut)
+    @blp.doc(operationId="getAgency")
+    @blp.response(200, schemas.AgencyOut, example=schemas.AGENCY_EXAMPLE)
     def get(self, agency_id: int) -> Any:
+        """One agency."""
         return queries.get_agency(current_actor(), existing_id(agency_id))
 
     @scoped(Scope.DIRECTORY_WRITE)
-    @blp.arguments(schemas.AgencyPatch)
-    @blp.response(200, schemas.AgencyOut)
+    @blp.doc(operationId="updateAgency")
+    @blp.arguments(schemas.AgencyPatch, example={"phone": "0113 496 0999"})
+    @blp.response(200, schemas.AgencyOut, example=schemas.AGENCY_EXAMPLE)
     def patch(self, data: dict[str, Any], agency_id: int) -> Any:
         """Change an agency. A partner system may change its own agency's public details and key contacts."""
         actor = current_actor()
@@ -66,16 +78,19 @@ class AgencyResource(MethodView):
 @blp.route("/agencies/<int:agency_id>/contacts")
 class AgencyContacts(MethodView):
     @scoped(Scope.DIRECTORY_READ)
-    @blp.response(200, schemas.ContactOut(many=True))
+    @blp.doc(operationId="listContacts")
+    @blp.response(200, schemas.ContactOut(many=True), example=[schemas.CONTACT_EXAMPLE])
     def get(self, agency_id: int) -> Any:
         """The agency's contacts: active ones, and (for the agency itself) those who have left."""
         actor = current_actor()
         return queries.contacts_of(actor, queries.get_agency(actor, existing_id(agency_id)))
 
     @scoped(Scope.DIRECTORY_WRITE)
-    @blp.arguments(schemas.ContactIn)
-    @blp.response(201, schemas.ContactOut)
+    @blp.doc(operationId="addContact")
+    @blp.arguments(schemas.ContactIn, example=schemas.CONTACT_IN_EXAMPLE)
+    @blp.response(201, schemas.ContactOut, example=schemas.CONTACT_EXAMPLE)
     def post(self, data: dict[str, Any], agency_id: int) -> Any:
+        """Add a contact to an agency (a partner system: its own agency only)."""
         actor = current_actor()
         agency = queries.get_agency(actor, existing_id(agency_id))
         with unit_of_work():
@@ -85,14 +100,18 @@ class AgencyContacts(MethodView):
 @blp.route("/contacts/<int:contact_id>")
 class ContactResource(MethodView):
     @scoped(Scope.DIRECTORY_READ)
-    @blp.response(200, schemas.ContactOut)
+    @blp.doc(operationId="getContact")
+    @blp.response(200, schemas.ContactOut, example=schemas.CONTACT_EXAMPLE)
     def get(self, contact_id: int) -> Any:
+        """One contact."""
         return queries.get_contact(current_actor(), existing_id(contact_id))
 
     @scoped(Scope.DIRECTORY_WRITE)
-    @blp.arguments(schemas.ContactPatch)
-    @blp.response(200, schemas.ContactOut)
+    @blp.doc(operationId="updateContact")
+    @blp.arguments(schemas.ContactPatch, example={"phone": "0113 496 0002"})
+    @blp.response(200, schemas.ContactOut, example=schemas.CONTACT_EXAMPLE)
     def patch(self, data: dict[str, Any], contact_id: int) -> Any:
+        """Change a contact's details (not once they have left: 409)."""
         actor = current_actor()
         contact = queries.get_contact(actor, existing_id(contact_id))
         with unit_of_work():
@@ -103,8 +122,9 @@ class ContactResource(MethodView):
 @blp.route("/contacts/<int:contact_id>/leave")
 class ContactLeave(MethodView):
     @scoped(Scope.DIRECTORY_WRITE)
-    @blp.arguments(schemas.LeaveIn)
-    @blp.response(200, schemas.ContactOut)
+    @blp.doc(operationId="recordLeaver")
+    @blp.arguments(schemas.LeaveIn, example=schemas.LEAVE_EXAMPLE)
+    @blp.response(200, schemas.ContactOut, example=schemas.LEFT_CONTACT_EXAMPLE)
     def post(self, data: dict[str, Any], contact_id: int) -> Any:
         """Record that a contact has left; their open work moves to the successor, else the key contact."""
         actor = current_actor()
@@ -123,8 +143,9 @@ class ContactLeave(MethodView):
 @blp.route("/users")
 class Users(MethodView):
     @scoped(Scope.ADMIN)
+    @blp.doc(operationId="listUsers")
     @blp.arguments(schemas.UserListArgs, location="query")
-    @blp.response(200, schemas.UserOut(many=True))
+    @blp.response(200, schemas.UserOut(many=True), headers=TOTAL, example=[schemas.USER_EXAMPLE])
     def get(self, args: dict[str, Any]) -> Any:
         """Hub accounts and the contact each belongs to; the total is in ``X-Total-Count``.
 

@@ -15,6 +15,7 @@ from marshmallow import fields, validate
 
 from agencies.models import AgencyKind, Channel, ContactStatus, InteractionKind
 from hub.permissions import Role
+from hub.web.apidoc import ResponseSchema
 from hub.web.fields import ID_RANGE, LONG, MEDIUM, SHORT, FlexibleDate, SingleLineText, StrictBool, required
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -70,7 +71,7 @@ class AgencyIn(AgencyPatch):
     )
 
 
-class AgencyOut(ma.Schema):
+class AgencyOut(ResponseSchema):
     id = fields.Integer()
     slug = fields.String()
     name = fields.String()
@@ -108,7 +109,7 @@ class ContactIn(ContactPatch):
     name = SingleLineText(validate=validate.Length(min=2, max=120), **required("Enter their full name"))
 
 
-class ContactOut(ma.Schema):
+class ContactOut(ResponseSchema):
     id = fields.Integer()
     agency_id = fields.Integer()
     name = fields.String()
@@ -148,7 +149,7 @@ class InviteIn(ma.Schema):
     )
 
 
-class UserOut(ma.Schema):
+class UserOut(ResponseSchema):
     """A hub account as ``GET /api/v1/users`` shows it (``API.md``)."""
 
     id = fields.Integer(attribute="user.id")
@@ -156,7 +157,9 @@ class UserOut(ma.Schema):
     name = fields.String(attribute="user.name")
     role = fields.Enum(Role, by_value=True, attribute="user.role")
     agency_id = fields.Integer(attribute="user.agency_id")
-    contact_id = fields.Function(lambda a: a.contact.id if a.contact is not None else None, allow_none=True)
+    contact_id = fields.Function(
+        lambda a: a.contact.id if a.contact is not None else None, allow_none=True, metadata={"type": "integer"}
+    )
     active = fields.Boolean()
 
 
@@ -164,3 +167,73 @@ class UserListArgs(ma.Schema):
     agency_id = fields.Integer(validate=ID_RANGE)
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+# Examples for the OpenAPI document (fictional, like the demo data) ------------------------------
+
+AGENCY_EXAMPLE: dict[str, Any] = {
+    "id": 3,
+    "slug": "city-probation",
+    "name": "City Probation",
+    "kind": "probation",
+    "services": "Supervision of women on licence or community orders.",
+    "how_to_refer": "Email the duty officer; urgent cases by phone.",
+    "address": "1 Example Street, Leeds LS1 1AA",
+    "phone": "0113 496 0000",
+    "email": "duty@city-probation.example",
+    "website": "https://city-probation.example",
+    "has_agreement": True,
+    "agreement_agreed_on": "2026-01-15",
+    "agreement_review_on": "2027-01-15",
+    "acknowledge_days": None,
+    "decide_days": None,
+    "key_contact_id": 12,
+    "deputy_contact_id": None,
+    "updated_at": "2026-11-30T09:12:44+00:00",
+}
+AGENCY_IN_EXAMPLE: dict[str, Any] = {
+    "name": "City Probation",
+    "kind": "probation",
+    "phone": "0113 496 0000",
+    "email": "duty@city-probation.example",
+}
+CONTACT_EXAMPLE: dict[str, Any] = {
+    "id": 12,
+    "agency_id": 3,
+    "name": "Priya Shah",
+    "role": "Senior probation officer",
+    "email": "priya.shah@city-probation.example",
+    "phone": "0113 496 0001",
+    "preferred_channel": "email",
+    "knowledge": "Leads on women's cases.",
+    "status": "active",
+    "left_on": None,
+    "successor_id": None,
+}
+CONTACT_IN_EXAMPLE: dict[str, Any] = {
+    "name": "Priya Shah",
+    "role": "Senior probation officer",
+    "email": "priya.shah@city-probation.example",
+    "phone": "0113 496 0001",
+    "preferred_channel": "email",
+}
+LEAVE_EXAMPLE: dict[str, Any] = {
+    "left_on": "2026-11-30",
+    "successor_id": 17,
+    "handover_note": "Two open referrals; both women know Sam.",
+}
+LEFT_CONTACT_EXAMPLE: dict[str, Any] = {
+    **CONTACT_EXAMPLE,
+    "status": "left",
+    "left_on": "2026-11-30",
+    "successor_id": 17,
+}
+USER_EXAMPLE: dict[str, Any] = {
+    "id": 8,
+    "email": "priya.shah@city-probation.example",
+    "name": "Priya Shah",
+    "role": "partner_lead",
+    "agency_id": 3,
+    "contact_id": 12,
+    "active": True,
+}

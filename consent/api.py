@@ -25,7 +25,9 @@ blp = ApiBlueprint(
     "consent_api",
     __name__,
     url_prefix="/api/v1",
-    description="Service users, consent to share and the disclosure log (host-organisation systems only).",
+    description="Service users, consent to share and the disclosure log (host-organisation systems only: to "
+    "anyone else every operation answers 404).",
+    tag="Service users and consent",
 )
 
 
@@ -46,7 +48,9 @@ def scoped(scope: Scope) -> Callable[[Any], Any]:
     host-organisation system, and document it."""
 
     def decorator(func: Any) -> Any:
-        return documented_scope(blp, scope.value)(_host_only(func))
+        # 404 to anyone but the host organisation, whatever the path: documented on every operation.
+        documented = blp.alt_response(404, response="NOT_FOUND")(_host_only(func))
+        return documented_scope(blp, scope.value)(documented)
 
     return decorator
 
@@ -54,8 +58,9 @@ def scoped(scope: Scope) -> Callable[[Any], Any]:
 @blp.route("/service-users")
 class ServiceUsers(MethodView):
     @scoped(Scope.SERVICE_USERS_WRITE)
-    @blp.arguments(schemas.ServiceUserIn)
-    @blp.response(201, schemas.ServiceUserOut)
+    @blp.doc(operationId="createServiceUser")
+    @blp.arguments(schemas.ServiceUserIn, example=schemas.SERVICE_USER_IN_EXAMPLE)
+    @blp.response(201, schemas.ServiceUserOut, example=schemas.SERVICE_USER_EXAMPLE)
     def post(self, data: dict[str, Any]) -> Any:
         """Record a woman we support; she gets a hub reference."""
         with unit_of_work():
@@ -65,7 +70,8 @@ class ServiceUsers(MethodView):
 @blp.route("/service-users/<int:service_user_id>")
 class ServiceUserResource(MethodView):
     @scoped(Scope.SERVICE_USERS_READ)
-    @blp.response(200, schemas.ServiceUserOut)
+    @blp.doc(operationId="getServiceUser")
+    @blp.response(200, schemas.ServiceUserOut, example=schemas.SERVICE_USER_EXAMPLE)
     def get(self, service_user_id: int) -> Any:
         """One woman we support."""
         return queries.get_service_user(current_actor(), existing_id(service_user_id))
@@ -74,15 +80,17 @@ class ServiceUserResource(MethodView):
 @blp.route("/service-users/<int:service_user_id>/consents")
 class ServiceUserConsents(MethodView):
     @scoped(Scope.SERVICE_USERS_READ)
-    @blp.response(200, schemas.ConsentOut(many=True))
+    @blp.doc(operationId="listConsents")
+    @blp.response(200, schemas.ConsentOut(many=True), example=[schemas.CONSENT_EXAMPLE])
     def get(self, service_user_id: int) -> Any:
         """Her consents: active, withdrawn and expired."""
         person = queries.get_service_user(current_actor(), existing_id(service_user_id))
         return queries.consents_of(person)
 
     @scoped(Scope.CONSENT_WRITE)
-    @blp.arguments(schemas.ConsentIn)
-    @blp.response(201, schemas.ConsentOut)
+    @blp.doc(operationId="recordConsent")
+    @blp.arguments(schemas.ConsentIn, example=schemas.CONSENT_IN_EXAMPLE)
+    @blp.response(201, schemas.ConsentOut, example=schemas.CONSENT_EXAMPLE)
     def post(self, data: dict[str, Any], service_user_id: int) -> Any:
         """Record her consent to share named kinds of information with one named agency, for named purposes."""
         actor = current_actor()
@@ -94,7 +102,8 @@ class ServiceUserConsents(MethodView):
 @blp.route("/consents/<int:consent_id>/withdraw")
 class ConsentWithdraw(MethodView):
     @scoped(Scope.CONSENT_WRITE)
-    @blp.arguments(schemas.WithdrawIn)
+    @blp.doc(operationId="withdrawConsent")
+    @blp.arguments(schemas.WithdrawIn, example={"reason": "She asked us to stop sharing with this agency."})
     @blp.response(200, schemas.ConsentOut)
     def post(self, data: dict[str, Any], consent_id: int) -> Any:
         """Withdraw a consent, at once: the open referrals it covered go on hold (409 if not active)."""
@@ -107,7 +116,8 @@ class ConsentWithdraw(MethodView):
 @blp.route("/service-users/<int:service_user_id>/disclosures")
 class ServiceUserDisclosures(MethodView):
     @scoped(Scope.SERVICE_USERS_READ)
-    @blp.response(200, schemas.DisclosureOut(many=True))
+    @blp.doc(operationId="listDisclosures")
+    @blp.response(200, schemas.DisclosureOut(many=True), example=[schemas.DISCLOSURE_EXAMPLE])
     def get(self, service_user_id: int) -> Any:
         """Who was given or shown what about her, when, by whom and on what basis."""
         actor = current_actor()

@@ -16,6 +16,7 @@ from consent.models import (
     Purpose,
     SafeguardingStatus,
 )
+from hub.web.apidoc import ResponseSchema
 from hub.web.fields import ID_RANGE, LONG, FlexibleDate, SingleLineText, StrictBool, required
 
 
@@ -34,7 +35,7 @@ class ServiceUserIn(ma.Schema):
     key_worker_id = fields.Integer(allow_none=True, strict=True, validate=ID_RANGE)
 
 
-class ServiceUserOut(ma.Schema):
+class ServiceUserOut(ResponseSchema):
     id = fields.Integer()
     reference = fields.String()
     given_name = fields.String()
@@ -54,12 +55,17 @@ class ConsentIn(ma.Schema):
     evidence_note = fields.String(validate=validate.Length(max=LONG))
 
 
-class ConsentOut(ma.Schema):
+def _named(enum_cls: type) -> fields.String:
+    """A string that is one of an enum's values (documented as such)."""
+    return fields.String(metadata={"enum": [member.value for member in enum_cls]})  # type: ignore[attr-defined]
+
+
+class ConsentOut(ResponseSchema):
     id = fields.Integer()
     service_user_id = fields.Integer()
     agency_id = fields.Integer()
-    purposes = fields.List(fields.String())
-    data_categories = fields.List(fields.String())
+    purposes = fields.List(_named(Purpose))
+    data_categories = fields.List(_named(DataCategory))
     method = fields.Enum(ConsentMethod, by_value=True)
     given_on = fields.Date()
     expires_on = fields.Date()
@@ -89,7 +95,7 @@ class SafeguardingIn(ma.Schema):
     emergency = StrictBool(load_default=False)
 
 
-class SafeguardingOut(ma.Schema):
+class SafeguardingOut(ResponseSchema):
     id = fields.Integer()
     service_user_id = fields.Integer()
     agency_id = fields.Integer()
@@ -107,13 +113,16 @@ class SafeguardingOut(ma.Schema):
     approved_by_id = fields.Integer(allow_none=True)
 
 
-class DisclosureOut(ma.Schema):
+class DisclosureOut(ResponseSchema):
     id = fields.Integer()
     kind = fields.Enum(DisclosureKind, by_value=True)
     agency_id = fields.Integer()
-    data_categories = fields.List(fields.String())
-    purpose = fields.String()
-    basis = fields.Function(lambda d: "consent" if d.consent_id else "safeguarding")
+    data_categories = fields.List(_named(DataCategory))
+    purpose = _named(Purpose)
+    basis = fields.Function(
+        lambda d: "consent" if d.consent_id else "safeguarding",
+        metadata={"type": "string", "enum": ["consent", "safeguarding"]},
+    )
     consent_id = fields.Integer(allow_none=True)
     safeguarding_id = fields.Integer(allow_none=True)
     actor_kind = fields.String()
@@ -121,3 +130,53 @@ class DisclosureOut(ma.Schema):
     context = fields.String()
     context_id = fields.Integer(allow_none=True)
     occurred_at = fields.DateTime()
+
+
+# Examples for the OpenAPI document (fictional, like the demo data) ------------------------------
+
+SERVICE_USER_IN_EXAMPLE = {"given_name": "Ann", "family_name": "Example", "date_of_birth": "1990-03-27"}
+SERVICE_USER_EXAMPLE = {
+    "id": 5,
+    "reference": "S-4HJK-9QRT",
+    "given_name": "Ann",
+    "family_name": "Example",
+    "date_of_birth": "1990-03-27",
+    "key_worker_id": None,
+    "created_at": "2026-11-30T09:00:00+00:00",
+}
+CONSENT_IN_EXAMPLE = {
+    "agency_id": 3,
+    "purposes": ["referral"],
+    "data_categories": ["identity", "housing"],
+    "method": "written",
+    "given_on": "2026-11-30",
+}
+CONSENT_EXAMPLE = {
+    "id": 9,
+    "service_user_id": 5,
+    "agency_id": 3,
+    "purposes": ["referral"],
+    "data_categories": ["identity", "housing"],
+    "method": "written",
+    "given_on": "2026-11-30",
+    "expires_on": "2027-11-30",
+    "status": "active",
+    "information_version": "2026-1",
+    "recorded_by_id": None,
+    "withdrawn_at": None,
+}
+DISCLOSURE_EXAMPLE = {
+    "id": 21,
+    "kind": "viewed",
+    "agency_id": 3,
+    "data_categories": ["identity", "housing"],
+    "purpose": "referral",
+    "basis": "consent",
+    "consent_id": 9,
+    "safeguarding_id": None,
+    "actor_kind": "client",
+    "actor_id": 2,
+    "context": "referral",
+    "context_id": 41,
+    "occurred_at": "2026-12-01T10:15:00+00:00",
+}

@@ -35,6 +35,18 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, not {raw!r}") from exc
 
 
+def _check_rate_limit(name: str, value: str) -> None:
+    """A rate limit as Flask-Limiter reads it ("300 per minute", "10/second; 1000/hour"), or a clear error."""
+    from limits import parse_many
+
+    try:
+        if parse_many(value):
+            return
+    except ValueError:
+        pass
+    raise ValueError(f'{name} must be a rate such as "300 per minute" or "10/second; 1000/hour", not {value!r}')
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable about a hub instance. See README, "Configuration"."""
@@ -52,18 +64,27 @@ class Settings:
     login_ip_max_failures: int = 50
     # OAuth 2.0 access tokens for partner systems.
     token_lifetime_seconds: int = 900
+    # API rate limits (Flask-Limiter): every call of one partner system together, and token or
+    # revocation requests per address. Counted in each worker's memory unless a storage URI is set.
+    ratelimit_api: str = "300 per minute"
+    ratelimit_token: str = "30 per minute"  # noqa: S105 - a rate, not a secret
+    ratelimit_storage_uri: str = "memory://"
     # Partnership health thresholds.
     stale_verified_days: int = 180
     stale_spoken_days: int = 90
     agreement_review_warning_days: int = 30
     # Where the hub is reachable, for links in messages and the demo banner.
-    # Email (SMTP). With no host, emails are held and readable in the hub only.
+    # Email (SMTP). With no host, emails are held and readable in the hub only; once a host is set,
+    # the held ones queued in the last email_held_days days are sent too (older ones stay held).
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_starttls: bool = False
     smtp_username: str = ""
     smtp_password: str = ""
     mail_from: str = "Partnership Hub <hub@localhost>"
+    email_held_days: int = 7
+    # API Idempotency-Key records are kept at least this many days (then purged nightly).
+    idempotency_key_days: int = 7
     # Referrals: working days to acknowledge, and to decide after acknowledging.
     acknowledge_days: int = 2
     acknowledge_days_urgent: int = 1
@@ -99,6 +120,9 @@ class Settings:
             login_window_minutes=_int(env, "HUB_LOGIN_WINDOW_MINUTES", 15),
             login_ip_max_failures=_int(env, "HUB_LOGIN_IP_MAX_FAILURES", 50),
             token_lifetime_seconds=_int(env, "HUB_TOKEN_LIFETIME_SECONDS", 900),
+            ratelimit_api=env.get("HUB_RATELIMIT_API") or "300 per minute",
+            ratelimit_token=env.get("HUB_RATELIMIT_TOKEN") or "30 per minute",
+            ratelimit_storage_uri=env.get("HUB_RATELIMIT_STORAGE_URI") or "memory://",
             stale_verified_days=_int(env, "HUB_STALE_VERIFIED_DAYS", 180),
             stale_spoken_days=_int(env, "HUB_STALE_SPOKEN_DAYS", 90),
             agreement_review_warning_days=_int(env, "HUB_AGREEMENT_REVIEW_WARNING_DAYS", 30),
@@ -109,6 +133,8 @@ class Settings:
             smtp_username=env.get("HUB_SMTP_USERNAME", ""),
             smtp_password=env.get("HUB_SMTP_PASSWORD", ""),
             mail_from=env.get("HUB_MAIL_FROM", "Partnership Hub <hub@localhost>"),
+            email_held_days=_int(env, "HUB_EMAIL_HELD_DAYS", 7),
+            idempotency_key_days=_int(env, "HUB_IDEMPOTENCY_KEY_DAYS", 7),
             acknowledge_days=_int(env, "HUB_ACKNOWLEDGE_DAYS", 2),
             acknowledge_days_urgent=_int(env, "HUB_ACKNOWLEDGE_DAYS_URGENT", 1),
             decide_days=_int(env, "HUB_DECIDE_DAYS", 5),
@@ -130,6 +156,12 @@ class Settings:
             )
         if self.session_idle_minutes < 1 or self.session_absolute_hours < 1:
             raise ValueError("session time-outs must be positive")
+        if self.email_held_days < 0:
+            raise ValueError("HUB_EMAIL_HELD_DAYS must be 0 (send no held email) or more")
+        if self.idempotency_key_days < 1:
+            raise ValueError("HUB_IDEMPOTENCY_KEY_DAYS must be at least 1: partner systems retry within a day")
+        for name, value in (("HUB_RATELIMIT_API", self.ratelimit_api), ("HUB_RATELIMIT_TOKEN", self.ratelimit_token)):
+            _check_rate_limit(name, value)
         if self.secret_key_is_dev and not (self.demo or self.testing):
             warnings.warn(DEV_SECRET_WARNING, RuntimeWarning, stacklevel=2)
 

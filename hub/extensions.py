@@ -2,26 +2,103 @@
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
+import re
 from typing import Any
 
 import flask_smorest
-from flask import abort
+from flask import Flask, abort
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_smorest.utils import resolve_schema_instance
 from flask_wtf.csrf import CSRFProtect
+from marshmallow import fields
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import BadRequest
 
-from hub.web import fastdump
+from hub.web import apidoc, fastdump, ratelimit
+from hub.web.fields import FlexibleDate
 
 
 class HubApi(Api):
-    """flask-smorest, with errors rendered by :mod:`hub.web.errors` instead."""
+    """flask-smorest, with errors rendered by :mod:`hub.web.errors` instead, documented as they are
+    sent (:mod:`hub.web.apidoc`), and every API blueprint under the partner systems' rate limit
+    (:mod:`hub.web.ratelimit`)."""
+
+    DEFAULT_ERROR_RESPONSE_NAME = None  # no catch-all "default": each operation lists its own errors
+
+    def __init__(self) -> None:
+        super().__init__(
+            spec_kwargs={
+                "marshmallow_plugin": apidoc.HubMarshmallowPlugin(),
+                "extra_plugins": [apidoc.ErrorResponses()],
+            }
+        )
+
+    def init_app(self, app: Flask, *, spec_kwargs: dict[str, Any] | None = None) -> None:
+        # The document's version and front matter are this module's business (they replace any set before).
+        app.config["OPENAPI_VERSION"] = apidoc.OPENAPI_VERSION
+        app.config["API_SPEC_OPTIONS"] = {"info": {"description": apidoc.DESCRIPTION}}
+        super().init_app(app, spec_kwargs=spec_kwargs)
+        apidoc.register_components(self.spec)
+        ratelimit.init_app(app, app.extensions["hub_settings"])
+
+    def register_blueprint(self, blp: Any, *, parameters: Any = None, **options: Any) -> None:
+        """As flask-smorest's, with the blueprint's readable ``tag`` in the document, and its
+        endpoints under the per-client rate limit."""
+        name = options.get("name", blp.name)
+        tag = getattr(blp, "tag", None) or name
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        blp.register_views_in_doc(self, self._app, self.spec, name=name, parameters=parameters)
+        self.spec.tag({"name": tag, "description": blp.description})
+        ratelimit.limit_api_blueprint(self._app, blp)
+
+    def _register_responses(self) -> None:
+        pass  # apidoc.register_components registers them as problem documents
 
     def _register_error_handlers(self) -> None:
         pass
+
+
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class IsoDate(fields.Date):
+    """A date in an API body: ``YYYY-MM-DD`` only (the HTML forms also take D/M/YYYY)."""
+
+    default_error_messages = {"invalid": "Enter a real date, as YYYY-MM-DD (for example 2026-03-27)."}
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dt.date:
+        if not isinstance(value, str) or not ISO_DATE.match(value):
+            raise self.make_error("invalid")
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise self.make_error("invalid") from exc
+
+
+_API_SCHEMAS: dict[type, type] = {}
+
+
+def api_schema(schema: Any) -> Any:
+    """The schema an API endpoint reads: the same as the form's, with dates as ``YYYY-MM-DD`` only."""
+    cls: Any = schema if isinstance(schema, type) else type(schema)
+    dates = {name: f for name, f in cls._declared_fields.items() if isinstance(f, FlexibleDate)}
+    if not dates:
+        return schema
+    if cls not in _API_SCHEMAS:
+        strict: dict[str, Any] = {}
+        for name, field in dates.items():
+            iso: Any = copy.deepcopy(field)
+            iso.__class__ = IsoDate
+            iso.error_messages = {**iso.error_messages, "invalid": IsoDate.default_error_messages["invalid"]}
+            strict[name] = iso
+        _API_SCHEMAS[cls] = type(cls.__name__, (cls,), {**strict, "__doc__": cls.__doc__, "__module__": cls.__module__})
+    derived = _API_SCHEMAS[cls]
+    return derived if isinstance(schema, type) else derived(many=schema.many)
 
 
 def _unstorable(*values: Any) -> bool:
@@ -91,6 +168,16 @@ class ApiBlueprint(flask_smorest.Blueprint):
     response schemas dump through :mod:`hub.web.fastdump` (the same JSON, for less)."""
 
     ARGUMENTS_PARSER = HubParser()
+
+    def __init__(self, *args: Any, tag: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tag = tag  # the operations' group in the OpenAPI document (else the blueprint's name)
+
+    def route(self, rule: str, *, parameters: Any = None, tags: Any = None, **options: Any) -> Any:
+        return super().route(rule, parameters=parameters, tags=tags or ([self.tag] if self.tag else None), **options)
+
+    def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Any:
+        return super().arguments(api_schema(schema), *args, **kwargs)
 
     def response(self, status_code: Any, schema: Any = None, **kwargs: Any) -> Any:
         if schema is not None:

@@ -35,7 +35,9 @@ blp = ApiBlueprint(
     __name__,
     url_prefix="/api/v1",
     description="Referrals: sent by the host organisation, acknowledged and acted on by the receiving agency.",
+    tag="Referrals",
 )
+LIST_HEADERS = {"X-Total-Count": "X-Total-Count", "X-Total-Count-Capped": "X-Total-Count-Capped"}
 
 
 def scoped(scope: Scope) -> Callable[[Any], Any]:
@@ -78,8 +80,9 @@ def _is_key_clash(error: sa.exc.IntegrityError) -> bool:
 @blp.route("/referrals")
 class Referrals(MethodView):
     @scoped(Scope.REFERRALS_READ)
+    @blp.doc(operationId="listReferrals")
     @blp.arguments(schemas.ReferralListArgs, location="query")
-    @blp.response(200, schemas.ReferralOut(many=True))
+    @blp.response(200, schemas.ReferralOut(many=True), headers=LIST_HEADERS, example=[schemas.REFERRAL_EXAMPLE])
     def get(self, args: dict[str, Any]) -> Any:
         """List the referrals you may see; the total is in ``X-Total-Count``.
 
@@ -100,9 +103,16 @@ class Referrals(MethodView):
         return items, 200, headers
 
     @scoped(Scope.REFERRALS_WRITE)
-    @blp.arguments(schemas.ReferralIn)
-    @blp.response(201, schemas.ReferralOut)
+    @blp.arguments(schemas.ReferralIn, example=schemas.REFERRAL_IN_EXAMPLE)
+    @blp.response(
+        201,
+        schemas.ReferralOut,
+        headers={"Idempotent-Replayed": "Idempotent-Replayed"},
+        example={**schemas.REFERRAL_READ_EXAMPLE, "status": "draft", "sent_at": None, "acknowledge_by": None,
+                 "recipient_contact_id": None},
+    )  # fmt: skip
     @blp.doc(
+        operationId="createReferral",
         parameters=[
             {
                 "in": "header",
@@ -114,7 +124,7 @@ class Referrals(MethodView):
                     "as the first did (header Idempotent-Replayed: true); the same key with another body is 422."
                 ),
             }
-        ]
+        ],
     )
     def post(self, data: dict[str, Any]) -> Any:
         """Create a draft referral (host-organisation systems only)."""
@@ -144,7 +154,8 @@ class Referrals(MethodView):
 @blp.route("/referrals/<int:referral_id>")
 class ReferralResource(MethodView):
     @scoped(Scope.REFERRALS_READ)
-    @blp.response(200, schemas.ReferralOut)
+    @blp.doc(operationId="getReferral")
+    @blp.response(200, schemas.ReferralOut, example=schemas.REFERRAL_READ_EXAMPLE)
     def get(self, referral_id: int) -> Any:
         """One referral; her details only while a basis for sharing is valid (a partner's view is logged)."""
         actor = current_actor()
@@ -160,7 +171,8 @@ def _fields(obj: Any, schema: type) -> dict[str, Any]:
 @blp.route("/referrals/<int:referral_id>/events")
 class ReferralEvents(MethodView):
     @scoped(Scope.REFERRALS_READ)
-    @blp.response(200, schemas.ReferralEventOut(many=True))
+    @blp.doc(operationId="listReferralEvents")
+    @blp.response(200, schemas.ReferralEventOut(many=True), example=[schemas.EVENT_EXAMPLE])
     def get(self, referral_id: int) -> Any:
         """The referral's history, oldest first. Notes (reasons, outcomes) are null for a
         partner while her details are not available to it."""
@@ -175,7 +187,8 @@ class ReferralEvents(MethodView):
 @blp.route("/referrals/<int:referral_id>/messages")
 class ReferralMessages(MethodView):
     @scoped(Scope.REFERRALS_READ)
-    @blp.response(200, schemas.MessageOut(many=True))
+    @blp.doc(operationId="listReferralMessages")
+    @blp.response(200, schemas.MessageOut(many=True), example=[schemas.MESSAGE_EXAMPLE])
     def get(self, referral_id: int) -> Any:
         """Messages between the sender and the receiving agency, oldest first. They may
         carry details of her life, so a partner reads them only while her details are
@@ -192,8 +205,9 @@ class ReferralMessages(MethodView):
         return [{**_fields(m, schemas.MessageOut), "body": None} for m in messages]
 
     @scoped(Scope.REFERRALS_WRITE)
-    @blp.arguments(schemas.MessageIn)
-    @blp.response(201, schemas.MessageOut)
+    @blp.doc(operationId="postReferralMessage")
+    @blp.arguments(schemas.MessageIn, example={"body": schemas.MESSAGE_EXAMPLE["body"]})
+    @blp.response(201, schemas.MessageOut, example=schemas.MESSAGE_EXAMPLE)
     def post(self, data: dict[str, Any], referral_id: int) -> Any:
         """Write to the other side about a sent referral.
 
@@ -221,13 +235,25 @@ def _action_view(name: str, action: Action) -> type[MethodView]:
             )
 
     post.__doc__ = f"{action.summary}\n\nNot the caller's to take: 403. Not allowed from the current status: 409."
+    body_optional = getattr(action.schema, "BODY_OPTIONAL", False)
+    example = ACTION_EXAMPLES.get(name)
     decorated = scoped(Scope.REFERRALS_WRITE)(
-        blp.arguments(action.schema, required=not getattr(action.schema, "BODY_OPTIONAL", False))(
-            blp.response(200, schemas.ReferralOut)(post)
+        blp.doc(operationId=f"{name}Referral")(
+            blp.arguments(action.schema, required=not body_optional, example=example)(
+                blp.response(200, schemas.ReferralOut, example=ACTION_ANSWERS.get(name))(post)
+            )
         )
     )
     return type(f"Referral{name.capitalize()}", (MethodView,), {"post": decorated, "__doc__": action.summary})
 
+
+ACTION_EXAMPLES: dict[str, dict[str, Any]] = {
+    "decline": {"reason": "Outside our area: please refer to County Probation."},
+    "hold": {"reason": "She is in hospital this week."},
+    "cancel": {"reason": "Sent to the wrong agency."},
+    "complete": {"outcome": "Housed at Hope House."},
+}
+ACTION_ANSWERS: dict[str, dict[str, Any]] = {"acknowledge": schemas.REFERRAL_ACKNOWLEDGED_EXAMPLE}
 
 for _name, _action in ACTIONS.items():
     _cls = _action_view(_name, _action)

@@ -8,6 +8,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from consent.models import DataCategory
+from hub.web.apidoc import ResponseSchema
 from hub.web.fields import ID_RANGE, LONG, required
 from referrals.models import Urgency
 from referrals.states import Status
@@ -32,7 +33,11 @@ class ReferralIn(ma.Schema):
 
 
 class ReasonIn(ma.Schema):
-    reason = fields.String(validate=validate.Length(max=LONG), load_default="")
+    """Why: required to decline, hold or cancel (text with at least one character that is not a space)."""
+
+    reason = fields.String(
+        validate=[validate.Length(max=LONG), validate.Regexp(r"\S", error="Give a reason")], **required("Give a reason")
+    )
 
 
 class CompleteIn(ma.Schema):
@@ -51,7 +56,12 @@ class MessageIn(ma.Schema):
     body = fields.String(validate=validate.Length(min=1, max=LONG), **required("Write a message"))
 
 
-class ReferralPersonOut(ma.Schema):
+def _named(enum_cls: type) -> fields.String:
+    """A string that is one of an enum's values (documented as such)."""
+    return fields.String(metadata={"enum": [member.value for member in enum_cls]})  # type: ignore[attr-defined]
+
+
+class ReferralPersonOut(ResponseSchema):
     """The woman referred, shown only when the referral shares ``identity`` (to a partner,
     and only while its basis is valid) or to our own staff."""
 
@@ -62,7 +72,7 @@ class ReferralPersonOut(ma.Schema):
     date_of_birth = fields.Date(allow_none=True)
 
 
-class ReferralOut(ma.Schema):
+class ReferralOut(ResponseSchema):
     """What every party sees. ``service_user`` and ``reason`` are filled only for
     viewers with a valid basis (see :func:`view`), else null with
     ``details_available`` false; to a partner, ``service_user`` and
@@ -75,7 +85,7 @@ class ReferralOut(ma.Schema):
     service_user_id = fields.Integer(allow_none=True)
     contact_id = fields.Integer(attribute="requested_contact_id", allow_none=True)
     recipient_contact_id = fields.Integer(allow_none=True)
-    data_categories = fields.List(fields.String())
+    data_categories = fields.List(_named(DataCategory))
     urgency = fields.Enum(Urgency, by_value=True)
     sent_at = fields.DateTime(allow_none=True)
     acknowledge_by = fields.Date(allow_none=True)
@@ -126,18 +136,18 @@ def view(referral: Any, details: Any, staff: bool) -> dict[str, Any]:
     return out
 
 
-class ReferralEventOut(ma.Schema):
+class ReferralEventOut(ResponseSchema):
     id = fields.Integer()
     action = fields.String()
-    from_status = fields.String(allow_none=True)
-    to_status = fields.String(allow_none=True)
+    from_status = fields.String(allow_none=True, metadata={"enum": [*(s.value for s in Status), None]})
+    to_status = fields.String(allow_none=True, metadata={"enum": [*(s.value for s in Status), None]})
     actor_kind = fields.String()
     actor_agency_id = fields.Integer(allow_none=True)
     note = fields.String(allow_none=True)
     at = fields.DateTime()
 
 
-class MessageOut(ma.Schema):
+class MessageOut(ResponseSchema):
     id = fields.Integer()
     author_kind = fields.String()
     author_agency_id = fields.Integer(allow_none=True)
@@ -153,3 +163,75 @@ class ReferralListArgs(ma.Schema):
     overdue = fields.Boolean(truthy={"true", "1"}, falsy={"false", "0"})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+# Examples for the OpenAPI document (fictional, like the demo data) ------------------------------
+
+REFERRAL_IN_EXAMPLE: dict[str, Any] = {
+    "service_user_id": 5,
+    "agency_id": 3,
+    "data_categories": ["identity", "housing"],
+    "reason": "Released next week with nowhere to stay; she agreed to a referral.",
+    "urgency": "urgent",
+}
+REFERRAL_EXAMPLE: dict[str, Any] = {
+    "id": 41,
+    "reference": "R-7KQM-X3PA",
+    "status": "sent",
+    "agency_id": 3,
+    "service_user_id": None,
+    "contact_id": None,
+    "recipient_contact_id": 12,
+    "data_categories": ["identity", "housing"],
+    "urgency": "urgent",
+    "sent_at": "2026-11-30T10:02:11+00:00",
+    "acknowledge_by": "2026-12-01",
+    "acknowledged_at": None,
+    "decide_by": None,
+    "decided_at": None,
+    "closed_at": None,
+    "details_available": None,
+    "reason": None,
+    "service_user": None,
+    "outcome": "",
+    "created_at": "2026-11-30T09:58:40+00:00",
+    "updated_at": "2026-11-30T10:02:11+00:00",
+}
+REFERRAL_READ_EXAMPLE: dict[str, Any] = {
+    **REFERRAL_EXAMPLE,
+    "service_user_id": 5,
+    "details_available": True,
+    "reason": REFERRAL_IN_EXAMPLE["reason"],
+    "service_user": {
+        "id": 5,
+        "reference": "S-4HJK-9QRT",
+        "given_name": "Ann",
+        "family_name": "Example",
+        "date_of_birth": "1990-03-27",
+    },
+}
+REFERRAL_ACKNOWLEDGED_EXAMPLE: dict[str, Any] = {
+    **REFERRAL_EXAMPLE,
+    "status": "acknowledged",
+    "acknowledged_at": "2026-12-01T08:30:00+00:00",
+    "decide_by": "2026-12-08",
+    "updated_at": "2026-12-01T08:30:00+00:00",
+}
+EVENT_EXAMPLE: dict[str, Any] = {
+    "id": 77,
+    "action": "acknowledge",
+    "from_status": "sent",
+    "to_status": "acknowledged",
+    "actor_kind": "client",
+    "actor_agency_id": 3,
+    "note": None,
+    "at": "2026-12-01T08:30:00+00:00",
+}
+MESSAGE_EXAMPLE: dict[str, Any] = {
+    "id": 4,
+    "author_kind": "client",
+    "author_agency_id": 3,
+    "author_name": "Probation case system",
+    "body": "Can she meet us on Thursday morning?",
+    "at": "2026-12-01T09:00:00+00:00",
+}

@@ -83,6 +83,10 @@ def make_settings(**overrides: Any) -> Settings:
         secret_key_is_dev=False,
         secure_cookies=False,
         require_2fa=True,
+        # Every test's requests come from one address (127.0.0.1) in one process: the API rate
+        # limits are exercised by tests/hub/test_rate_limits.py, not by the whole suite.
+        ratelimit_api="100000 per minute",
+        ratelimit_token="100000 per minute",
     )
     return base.with_(**overrides)
 

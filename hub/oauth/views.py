@@ -64,7 +64,11 @@ def token() -> Response:
     set_origin(Origin("api", request.remote_addr))
     ip = request.remote_addr or ""
     credentials = request.authorization  # HTTP Basic: the only client authentication accepted
-    client_id = (credentials.username or "") if credentials is not None else ""
+    if credentials is None or credentials.type != "basic":
+        # No client credentials at all: refused (401) with nothing to count or audit, so it cannot grow the
+        # audit log either. (The rate limit per address still applies: hub.web.ratelimit.)
+        return _as_problem(authorization.create_token_response())
+    client_id = credentials.username or ""
     key = auth_services.client_key(client_id[:200])
     if (wait := auth_services.failure_wait(key, ip)) > 0:
         return _too_many(wait)

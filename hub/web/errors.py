@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 import sqlalchemy as sa
 from flask import Flask, Response, jsonify, render_template, request
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -58,8 +59,10 @@ def _http_exception(error: HTTPException) -> Response:
         errors = next(iter(errors.values()))  # webargs nests field errors by location
     title = error.name
     detail = error.description or title
-    if status == 422 and errors:
-        detail = "The request has fields that are missing, unknown or invalid."
+    if status == 422:
+        title = Invalid.title  # one title for every 422, whichever layer refused the request
+        if errors:
+            detail = "The request has fields that are missing, unknown or invalid."
     if status == 400 and detail.startswith("Failed to decode JSON"):
         detail = "The request body is not valid JSON."  # werkzeug's wording names internals
     if wants_problem_json():
@@ -93,6 +96,21 @@ def _oauth_problem(error: OAuthProblem) -> Response:
     for name, value in error.headers:
         if name.lower() != "content-type":
             response.headers[name] = value
+    return response
+
+
+def _rate_limited(error: RateLimitExceeded) -> Response:
+    """Over a rate limit (:mod:`hub.web.ratelimit`): 429 with the wait in Retry-After."""
+    from hub.web import ratelimit
+
+    wait = ratelimit.retry_after(error)
+    if wants_problem_json():
+        response = problem(
+            429, "Too many requests", error.description or "Too many requests.", slug="too_many_requests"
+        )
+    else:
+        response = _page(429, "Too many requests", error.description or "Too many requests.")
+    response.headers["Retry-After"] = str(wait)
     return response
 
 
@@ -140,6 +158,7 @@ def _unexpected(error: Exception) -> Response:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(RateLimitExceeded, _rate_limited)
     app.register_error_handler(HTTPException, _http_exception)
     app.register_error_handler(HubError, _hub_error)
     app.register_error_handler(OAuthProblem, _oauth_problem)
