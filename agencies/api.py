@@ -26,7 +26,7 @@ TOTAL = {"X-Total-Count": "X-Total-Count"}
 
 
 def scoped(scope: Scope) -> Callable[[Any], Any]:
-    """Guard a method with a bearer token holding ``scope``, and document it."""
+    """Guard a method with a bearer token holding `scope`, and document it."""
     return documented_scope(blp, scope.value)
 
 
@@ -37,7 +37,7 @@ class Agencies(MethodView):
     @blp.arguments(schemas.AgencyListArgs, location="query")
     @blp.response(200, schemas.AgencyOut(many=True), headers=TOTAL, example=[schemas.AGENCY_EXAMPLE])
     def get(self, args: dict[str, Any]) -> Any:
-        """List agencies (search with ``q``, filter by ``kind``); total in ``X-Total-Count``."""
+        """List agencies (search with `q`, filter by `kind`); total in `X-Total-Count`."""
         page = queries.directory(
             current_actor(), q=args.get("q"), kind=args.get("kind"), page=args["page"], per_page=args["per_page"]
         )
@@ -147,10 +147,10 @@ class Users(MethodView):
     @blp.arguments(schemas.UserListArgs, location="query")
     @blp.response(200, schemas.UserOut(many=True), headers=TOTAL, example=[schemas.USER_EXAMPLE])
     def get(self, args: dict[str, Any]) -> Any:
-        """Hub accounts and the contact each belongs to; the total is in ``X-Total-Count``.
+        """Hub accounts and the contact each belongs to; the total is in `X-Total-Count`.
 
         A host-organisation system sees every account; a partner system, only its own agency's.
-        ``active`` is false once the account is closed (its contact left, or it was closed).
+        `active` is false once the account is closed (its contact left, or it was closed).
         """
         page = queries.list_accounts(
             current_actor(), agency_id=args.get("agency_id"), page=args["page"], per_page=args["per_page"]

@@ -44,7 +44,7 @@ def _host_only(func: Any) -> Any:
 
 
 def scoped(scope: Scope) -> Callable[[Any], Any]:
-    """Guard a method with a bearer token holding ``scope`` and held by a
+    """Guard a method with a bearer token holding `scope` and held by a
     host-organisation system, and document it."""
 
     def decorator(func: Any) -> Any:

@@ -41,12 +41,12 @@ LIST_HEADERS = {"X-Total-Count": "X-Total-Count", "X-Total-Count-Capped": "X-Tot
 
 
 def scoped(scope: Scope) -> Callable[[Any], Any]:
-    """Guard a method with a bearer token holding ``scope``, and document it."""
+    """Guard a method with a bearer token holding `scope`, and document it."""
     return documented_scope(blp, scope.value)
 
 
 def _reads(actor: Actor) -> bool:
-    """Whether this caller may read referrals: a token with ``referrals:write`` alone takes
+    """Whether this caller may read referrals: a token with `referrals:write` alone takes
     actions, but its answers never carry her details."""
     return actor.actor_kind != "client" or Scope.REFERRALS_READ.value in getattr(actor, "scopes", frozenset())
 
@@ -84,12 +84,12 @@ class Referrals(MethodView):
     @blp.arguments(schemas.ReferralListArgs, location="query")
     @blp.response(200, schemas.ReferralOut(many=True), headers=LIST_HEADERS, example=[schemas.REFERRAL_EXAMPLE])
     def get(self, args: dict[str, Any]) -> Any:
-        """List the referrals you may see; the total is in ``X-Total-Count``.
+        """List the referrals you may see; the total is in `X-Total-Count`.
 
-        Filter by ``status``, ``agency_id``, ``service_user_id`` (host organisation only: 422 for a partner)
-        and ``overdue``. A partner system sees its own agency's referrals, from sent on. Lists never carry
-        her details (``service_user``, ``reason`` and ``details_available`` are null, and for a partner
-        ``service_user_id`` too): read one referral to see them, which is logged.
+        Filter by `status`, `agency_id`, `service_user_id` (host organisation only: 422 for a partner)
+        and `overdue`. A partner system sees its own agency's referrals, from sent on. Lists never carry
+        her details (`service_user`, `reason` and `details_available` are null, and for a partner
+        `service_user_id` too): read one referral to see them, which is logged.
         """
         actor = current_actor()
         if args.get("service_user_id") is not None and not actor.is_staff:
@@ -164,7 +164,7 @@ class ReferralResource(MethodView):
 
 
 def _fields(obj: Any, schema: type) -> dict[str, Any]:
-    """The values an output schema would read from ``obj``, before dumping."""
+    """The values an output schema would read from `obj`, before dumping."""
     return {name: getattr(obj, name) for name in schema().fields}
 
 
@@ -192,7 +192,7 @@ class ReferralMessages(MethodView):
     def get(self, referral_id: int) -> Any:
         """Messages between the sender and the receiving agency, oldest first. They may
         carry details of her life, so a partner reads them only while her details are
-        available to it (each read is logged); otherwise ``body`` is null."""
+        available to it (each read is logged); otherwise `body` is null."""
         actor = current_actor()
         referral = queries.get_referral(actor, existing_id(referral_id))
         messages = queries.messages_of(referral)
