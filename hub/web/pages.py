@@ -66,7 +66,8 @@ def healthz() -> tuple[dict[str, str], int]:
 @bp.get("/api/docs")
 @public
 def api_docs() -> Any:
-    """A readable API reference built from the OpenAPI document (no JavaScript)."""
+    """The API reference: Swagger UI over the OpenAPI document, served by the hub (a list of the
+    operations without JavaScript)."""
     spec = api.spec.to_dict()
     return render_template("pages/api_docs.html", title="API reference", spec=spec)
 
