@@ -28,7 +28,17 @@ from hub.oauth import server as oauth_server
 from hub.web import errors, guards, security, templating
 
 log = logging.getLogger(__name__)
-MIGRATIONS_DIR = str((Path(__file__).parent.parent / "migrations").resolve())
+
+
+def _migrations_dir() -> str:
+    """The Alembic scripts: installed inside the package (``pip install .`` puts them in
+    hub/migrations), else at the top of the checkout."""
+    here = Path(__file__).resolve().parent
+    installed = here / "migrations"
+    return str(installed if (installed / "env.py").is_file() else here.parent / "migrations")
+
+
+MIGRATIONS_DIR = _migrations_dir()
 
 
 def _configure(app: Flask, settings: Settings) -> None:

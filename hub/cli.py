@@ -1,20 +1,27 @@
-"""Operator commands: ``flask hub ...``.
+"""Operator commands: ``hub ...`` (the console script), or ``flask --app wsgi hub ...``.
 
 Domain packages attach their own commands to :data:`hub_cli` in their
 ``init_app`` (``hub init``, ``hub create-user`` ... live in ``agencies``,
 which owns the agencies those commands name). Each command is one unit of
 work: it commits once at the end, or not at all.
+
+The ``hub`` script (:func:`main`, installed by ``pip install .`` and by
+bin/setup) creates the app itself and offers these commands at its top
+level, next to Flask's own (``hub db upgrade``, ``hub routes``, ``hub shell``).
 """
 
 from __future__ import annotations
 
 import re
+import signal
 import sys
+from types import FrameType
+from typing import Any
 
 import click
 import sqlalchemy as sa
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, FlaskGroup
 
 from hub.audit import Origin, WitnessedHead, set_origin, verify_chain
 
@@ -99,10 +106,16 @@ def scheduler(once: str | None, list_jobs: bool) -> None:
         click.echo(f"{once}: {outcome}")
         sys.exit(0 if outcome != "failed" else 1)
     click.echo(f"Scheduler started with {len(jobs)} job(s), Europe/London time. Ctrl-C stops it.")
+    # systemd stops a service with SIGTERM: stop as Ctrl-C does, letting a job that is running finish.
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         build_scheduler(app).start()
     except (KeyboardInterrupt, SystemExit):
         click.echo("Scheduler stopped.")
+
+
+def _stop_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 @hub_cli.command("demo")
@@ -196,3 +209,31 @@ def disable_client(client_id: str) -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(hub_cli)
+
+
+class HubCommand(FlaskGroup):
+    """``hub``: Flask's command line for this app, with the operator commands at the top level.
+
+    ``hub init`` is ``flask --app wsgi hub init``; ``hub db upgrade`` is ``flask --app wsgi db
+    upgrade``. The settings come from the environment, as for the web app (README "Configuration").
+    """
+
+    def __init__(self, **extra: Any) -> None:
+        from hub.app import create_app
+
+        super().__init__(create_app=create_app, load_dotenv=False, set_debug_flag=False, **extra)
+        # The app is always this one, and python-dotenv is not installed: no --app, no --env-file.
+        self.params = [p for p in self.params if p.name not in {"app", "env_file"}]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)  # Flask's, then the app's (db, agencies, hub ...)
+        return command if command is not None else hub_cli.get_command(ctx, name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = set(super().list_commands(ctx)) | set(hub_cli.list_commands(ctx))
+        return sorted(names - {"hub"})  # `hub hub init` still works, but need not be listed
+
+
+def main() -> None:
+    """The ``hub`` console script."""
+    HubCommand(name="hub", help="Partnership Hub operator commands (settings from the environment).").main()
