@@ -10,18 +10,35 @@ Invariants:
   so nothing already sent is sent again by the next run.
 - A subject is always one line: control characters become spaces, so a value
   stored with a line break cannot split the message's headers.
+- Every email has a plain-text part and an HTML part, both rendered from one
+  template (templates/notifications/email/message.jinja), and ``Date``,
+  ``Message-ID`` (the same for every attempt at one message, so a receiving
+  server can drop a second copy) and ``Auto-Submitted`` headers.
+- A message that could not be sent is tried again later, MAX_ATTEMPTS times in
+  all, spread over about two hours (RETRY_AFTER), then marked failed.
+- Messages held while no mail server was configured are sent once one is,
+  if they were queued in the last ``HUB_EMAIL_HELD_DAYS`` days and their
+  recipient can still be told; older ones stay held (readable in the outbox).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import hashlib
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
+from pathlib import Path
 
 import sqlalchemy as sa
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -33,6 +50,17 @@ from hub.text import one_line
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+# How long after it was queued a message's next attempt may be made, by the attempts made so far: a
+# mail server that is down for up to two hours loses nothing.
+RETRY_AFTER = (
+    dt.timedelta(0),
+    dt.timedelta(minutes=1),
+    dt.timedelta(minutes=5),
+    dt.timedelta(minutes=30),
+    dt.timedelta(hours=2),
+)
+assert len(RETRY_AFTER) == MAX_ATTEMPTS
+EMAIL_TEMPLATES = Path(__file__).parent / "templates" / "notifications" / "email"
 
 
 def notify(
@@ -142,13 +170,14 @@ def notify_many(messages: Sequence[Message]) -> set[str]:
 
 def withhold_pending(*, user_id: int | None = None, email: str = "") -> int:
     """Stop emails still waiting to go to someone who can no longer be told (a closed account,
-    or the work address of a contact who has left); they stay readable in the outbox."""
+    or the work address of a contact who has left), held ones too (they would go once a mail
+    server is configured); they stay readable in the outbox."""
     if user_id is None and not email:
         return 0
     who = Notification.user_id == user_id if user_id is not None else sa.func.lower(Notification.email) == email.lower()
     result = db.session.execute(
         sa.update(Notification)
-        .where(who, Notification.email_status == EmailStatus.PENDING)
+        .where(who, Notification.email_status.in_((EmailStatus.PENDING, EmailStatus.HELD)))
         .values(email_status=EmailStatus.FAILED, last_error="withheld: they can no longer be told")
         .execution_options(synchronize_session=False)
     )
@@ -166,15 +195,115 @@ def unread_count(user_id: int) -> int:
     )
 
 
+# Composing -------------------------------------------------------------------------------
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [part.strip("\n") for part in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").strip()) if part.strip()]
+
+
+def _text_para(value: str, quiet: bool = False) -> str:
+    return value + "\n"  # and the template's line break: a blank line after each paragraph
+
+
+def _text_link(url: str) -> str:
+    return url
+
+
+def _html_para(value: str, quiet: bool = False) -> Markup:
+    style = "margin: 0 0 16px;" + (" color: #505a5f; font-size: 14px;" if quiet else "")
+    inner = value if isinstance(value, Markup) else Markup("<br>\n").join(escape(line) for line in value.split("\n"))
+    return Markup('<p style="{}">{}</p>').format(style, inner)
+
+
+def _html_link(url: str) -> Markup:
+    return Markup('<a href="{0}" style="color: #1d70b8;">{0}</a>').format(url)
+
+
+@functools.cache
+def _email_environment(html: bool) -> Environment:
+    """The message template's environment: HTML escapes every value; plain text escapes nothing."""
+    environment = Environment(
+        loader=FileSystemLoader(EMAIL_TEMPLATES),
+        autoescape=html,  # noqa: S701 - the plain-text part is not HTML; the HTML part escapes every value
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=StrictUndefined,
+    )
+    environment.filters["paragraphs"] = _paragraphs
+    environment.globals.update(
+        layout="layout.html" if html else "layout.txt",
+        para=_html_para if html else _text_para,
+        link_to=_html_link if html else _text_link,
+    )
+    return environment
+
+
+def render_email(subject: str, body: str, link: str) -> tuple[str, str]:
+    """The plain-text and HTML versions of one message, from the one template."""
+    values = {"subject": one_line(subject), "body": body, "link": link}
+    text = _email_environment(False).get_template("message.jinja").render(values)
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(line.rstrip() for line in text.splitlines())).strip() + "\n"
+    html = _email_environment(True).get_template("message.jinja").render(values)
+    return text, html
+
+
+def message_id(message: Notification, sender: str) -> str:
+    """The same Message-ID for every attempt at one message (a receiving server can drop a copy sent
+    twice), opaque (no counts of anything), at the sender's domain."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "partnership-hub.invalid"
+    seed = f"{message.id}:{message.created_at.isoformat()}:{message.email}".encode()
+    return f"<{hashlib.sha256(seed).hexdigest()[:32]}.hub@{domain}>"
+
+
 def _compose(message: Notification, sender: str) -> EmailMessage:
     email = EmailMessage()
     email["From"] = sender
     email["To"] = message.email
     email["Subject"] = one_line(message.subject)
-    text = message.body + (f"\n\n{message.link}\n" if message.link else "\n")
-    text += "\nThis message was sent by the Partnership Hub. Sign in to see more.\n"
+    email["Date"] = formatdate(usegmt=True)
+    email["Message-ID"] = message_id(message, sender)
+    email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies to the hub
+    text, html = render_email(message.subject, message.body, message.link)
     email.set_content(text)
+    email.add_alternative(html, subtype="html")
     return email
+
+
+# Delivering ------------------------------------------------------------------------------
+
+
+def _release_held(now: dt.datetime, days: int) -> int:
+    """Send what was held while no mail server was configured: messages queued in the last ``days``
+    days to someone who can still be told (withhold_pending fails those to a closed account or a
+    leaver's address)."""
+    if days <= 0:
+        return 0
+    open_accounts = sa.select(User.id).where(User.disabled_at.is_(None))
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(
+            Notification.email_status == EmailStatus.HELD,
+            Notification.created_at >= now - dt.timedelta(days=days),
+            Notification.email != "",
+            sa.or_(Notification.user_id.is_(None), Notification.user_id.in_(open_accounts)),
+        )
+        .values(email_status=EmailStatus.PENDING)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _due(now: dt.datetime) -> sa.ColumnElement[bool]:
+    """Pending messages whose next attempt is due (RETRY_AFTER after they were queued)."""
+    return sa.or_(
+        Notification.attempts == 0,
+        *(
+            sa.and_(Notification.attempts == attempts, Notification.created_at <= now - wait)
+            for attempts, wait in enumerate(RETRY_AFTER)
+            if attempts
+        ),
+    )
 
 
 def deliver_pending(limit: int = 200) -> str:
@@ -182,9 +311,17 @@ def deliver_pending(limit: int = 200) -> str:
     cfg = settings()
     if not cfg.smtp_host:
         return "no mail server configured"
+    now = utcnow()
+    released = _release_held(now, cfg.email_held_days)
+    summary = _send_due(now, limit)
+    return f"{released} held released; {summary}" if released else summary
+
+
+def _send_due(now: dt.datetime, limit: int) -> str:
+    cfg = settings()
     query = (
         sa.select(Notification)
-        .where(Notification.email_status == EmailStatus.PENDING)
+        .where(Notification.email_status == EmailStatus.PENDING, _due(now))
         .order_by(Notification.id)
         .limit(limit)
     )

@@ -4,7 +4,10 @@ Notifications are queued by real flows (sending a referral, messages about
 it, escalation, a consent expiry reminder, a withdrawal), then delivered by
 ``deliver_pending``. Every message must arrive once, carry the referral's
 reference, the agency, the deadline and a link, and never the woman's name,
-date of birth or the reason for the referral.
+date of birth or the reason for the referral: in its plain-text part or in its
+HTML part, both rendered from one template. Every message has ``Date`` and
+``Message-ID`` headers. What could not be sent is tried again later, a bounded
+number of times; what was held without a mail server goes once there is one.
 """
 
 from __future__ import annotations
@@ -13,10 +16,13 @@ import contextlib
 import datetime as dt
 import email
 import email.policy
+import email.utils
+import re
 import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -30,7 +36,7 @@ from consent import services as consent
 from consent.models import ConsentMethod
 from hub.db import db
 from hub.notifications.models import EmailStatus, Notification
-from hub.notifications.services import MAX_ATTEMPTS, deliver_pending, unread_count
+from hub.notifications.services import MAX_ATTEMPTS, RETRY_AFTER, deliver_pending, notify, unread_count
 from hub.permissions import SYSTEM, Role
 from referrals import services
 from referrals.escalation import chase_overdue_referrals
@@ -61,7 +67,12 @@ class Received:
 
     @property
     def body(self) -> str:
-        return self.message.get_content().replace("\r\n", "\n")
+        """The plain-text part."""
+        return self.message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+    @property
+    def html(self) -> str:
+        return self.message.get_body(("html",)).get_content().replace("\r\n", "\n")
 
 
 @dataclass
@@ -190,6 +201,12 @@ def draft_data(person, agency) -> dict:
     }
 
 
+def html_text(html: str) -> str:
+    """What a reader of the HTML part sees: the text of its body, on one line."""
+    body = html.split("<body", 1)[1].split(">", 1)[1]
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
 def forbidden_texts() -> list[str]:
     return [
         GIVEN,
@@ -252,6 +269,7 @@ def test_every_message_arrives_once_with_what_it_needs_and_nothing_about_her(app
         text = received.subject + "\n" + received.body
         for secret in forbidden_texts():
             assert secret.lower() not in text.lower(), (secret, text)
+            assert secret.lower() not in received.html.lower(), (secret, received.html)
         assert flow.agency_name in text, text
         n = by_message[(received.rcpt_tos[0], received.subject, received.body.split("\n\n")[0])]
         if n.kind == "consent.expiring":  # about her consent, not a referral: its reference and end date
@@ -263,6 +281,22 @@ def test_every_message_arrives_once_with_what_it_needs_and_nothing_about_her(app
         if deadline is not None:
             assert deadline in text, text
     assert {n.kind for n in queued} == {*deadlines, "consent.expiring"}
+
+    # Every message: a date, its own Message-ID, marked automatic, and the same words as HTML.
+    ids = set()
+    for received in collector.messages:
+        message = received.message
+        assert message.get_content_type() == "multipart/alternative"
+        assert email.utils.parsedate_to_datetime(message["Date"]).tzinfo is not None
+        assert re.fullmatch(r"<[0-9a-f]{32}\.hub@localhost>", message["Message-ID"]), message["Message-ID"]
+        ids.add(message["Message-ID"])
+        assert message["Auto-Submitted"] == "auto-generated"
+        n = by_message[(received.rcpt_tos[0], received.subject, received.body.split("\n\n")[0])]
+        page = html_text(received.html)
+        assert n.body.replace("\n", " ") in page, (n.body, page)
+        assert f'href="{n.link}"' in received.html
+        assert "This message was sent by the Partnership Hub. Sign in to see more." in page
+    assert len(ids) == len(collector.messages)
 
     # A second run sends nothing.
     assert deliver_pending() == "0 sent"
@@ -289,20 +323,30 @@ def test_a_refused_recipient_stays_pending_and_the_rest_are_sent(app, collector)
 
 
 def test_an_unreachable_server_leaves_messages_pending_then_failed(app, nothing_listening):
-    run_flow()
-    queued = all_notifications()
-    assert queued and all(n.email_status is EmailStatus.PENDING for n in queued)
+    """Each message is tried MAX_ATTEMPTS times, spread over RETRY_AFTER (about two hours), not
+    five times in five minutes; then it is failed, and never tried again."""
+    queued_at = at(dt.date(2027, 2, 1), 9)
+    with time_machine.travel(queued_at, tick=False) as clock:
+        user = make_user(Role.PRACTITIONER, email="worker@charity.example")
+        _queue(user, ["First message", "Second message"])
+        queued = all_notifications()
+        for attempt in range(1, MAX_ATTEMPTS):
+            assert deliver_pending() == f"mail server unreachable: {len(queued)} deferred"
+            for n in all_notifications():
+                assert (n.email_status, n.attempts) == (EmailStatus.PENDING, attempt)
+                assert n.last_error == "connect: ConnectionRefusedError"
+            # Not tried again before its time, ...
+            clock.move_to(queued_at + RETRY_AFTER[attempt] - dt.timedelta(seconds=1))
+            assert deliver_pending() == "0 sent"
+            assert {n.attempts for n in all_notifications()} == {attempt}
+            clock.shift(dt.timedelta(seconds=1))  # ... but then
 
-    for attempt in range(1, MAX_ATTEMPTS):
-        assert deliver_pending() == f"mail server unreachable: {len(queued)} deferred"
-        for n in all_notifications():
-            assert (n.email_status, n.attempts) == (EmailStatus.PENDING, attempt)
-            assert n.last_error == "connect: ConnectionRefusedError"
-
-    deliver_pending()
-    assert {(n.email_status, n.attempts) for n in all_notifications()} == {(EmailStatus.FAILED, MAX_ATTEMPTS)}
-    assert deliver_pending() == "0 sent"  # given up: not tried again
-    assert {n.attempts for n in all_notifications()} == {MAX_ATTEMPTS}
+        deliver_pending()
+        assert {(n.email_status, n.attempts) for n in all_notifications()} == {(EmailStatus.FAILED, MAX_ATTEMPTS)}
+        clock.shift(dt.timedelta(days=1))
+        assert deliver_pending() == "0 sent"  # given up: not tried again
+        assert {n.attempts for n in all_notifications()} == {MAX_ATTEMPTS}
+    assert RETRY_AFTER[-1] >= dt.timedelta(hours=2)
 
 
 def test_a_server_that_comes_back_gets_the_deferred_messages(app, smtp_server):
@@ -311,7 +355,7 @@ def test_a_server_that_comes_back_gets_the_deferred_messages(app, smtp_server):
         run_flow()
         deliver_pending()
     queued = all_notifications()
-    with mail_server_at(app, controller.hostname, controller.port):
+    with mail_server_at(app, controller.hostname, controller.port), time_machine.travel(at(dt.date(2027, 1, 6))):
         assert deliver_pending() == f"{len(queued)} sent, 0 failed"
     assert len(collector.messages) == len(queued)
     assert {(n.email_status, n.attempts) for n in all_notifications()} == {(EmailStatus.SENT, 2)}
@@ -382,8 +426,10 @@ def test_a_message_that_cannot_be_composed_fails_alone(app, collector):
     notify(email="someone@example.org\nBcc: x@evil.example", kind="test", subject="Broken address", body="x")
     _queue(user, ["Third message"])
 
-    assert _delivery_job_run(app) == "ok"
-    assert _delivery_job_run(app) == "ok"
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)):
+        assert _delivery_job_run(app) == "ok"
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=3)):  # the broken one's retry is due
+        assert _delivery_job_run(app) == "ok"
 
     assert sorted(m.subject for m in collector.messages) == ["First message", "Third message"]
     broken = db.session.scalars(sa.select(Notification).where(Notification.subject == "Broken address")).one()
@@ -409,3 +455,128 @@ def test_a_refused_starttls_or_sign_in_defers_the_batch(app, smtp_server, settin
     for n in all_notifications():
         assert (n.email_status, n.attempts) == (EmailStatus.PENDING, 1)
         assert n.last_error == "starttls or login: SMTPNotSupportedError"
+
+
+# Held while no mail server was configured, sent once there is one ---------------------------
+
+
+def _held(user=None, *, email: str = "", subject: str, days_ago: float = 0):
+    with time_machine.travel(dt.datetime.now(dt.UTC) - dt.timedelta(days=days_ago), tick=False):
+        message = notify(user=user, email=email, kind="test", subject=subject, body=f"About {subject}", link="/")
+    assert message is not None and message.email_status is EmailStatus.HELD
+    return message
+
+
+def test_held_messages_from_the_last_days_go_once_a_mail_server_is_configured(app, smtp_server):
+    """The demo, or a hub set up before its mail server: what was held in the last HUB_EMAIL_HELD_DAYS
+    (7) days is sent once SMTP is configured; older messages stay held, readable in the outbox."""
+    assert app.extensions["hub_settings"].email_held_days == 7
+    user = make_user(Role.PRACTITIONER, email="worker@charity.example")
+    recent = _held(user, subject="Recent", days_ago=6.9)
+    contact_only = _held(email="partner@housing.example", subject="To a contact")
+    old = _held(user, subject="Old", days_ago=7.1)
+    assert deliver_pending() == "no mail server configured"
+
+    controller, collector = smtp_server
+    with mail_server_at(app, controller.hostname, controller.port):
+        assert deliver_pending() == "2 held released; 2 sent, 0 failed"
+        assert deliver_pending() == "0 sent"  # once
+
+    assert sorted(m.subject for m in collector.messages) == ["Recent", "To a contact"]
+    for message in (recent, contact_only):
+        db.session.refresh(message)
+        assert (message.email_status, message.attempts) == (EmailStatus.SENT, 1)
+    db.session.refresh(old)
+    assert (old.email_status, old.attempts, old.sent_at) == (EmailStatus.HELD, 0, None)
+
+
+def test_held_messages_to_someone_who_can_no_longer_be_told_are_never_sent(app, smtp_server):
+    """A closed account, or the work address of a contact who has left: what was held for them is
+    withheld too (and a held message to a closed account is not released even if it was not)."""
+    from hub.auth import services as auth_services
+    from hub.notifications.services import withhold_pending
+
+    closed = make_user(Role.PRACTITIONER, email="closed@charity.example")
+    still_here = make_user(Role.PRACTITIONER, email="here@charity.example")
+    to_closed = _held(closed, subject="To a closed account")
+    to_leaver = _held(email="leaver@housing.example", subject="To a leaver")
+    to_open = _held(still_here, subject="To someone still here")
+    auth_services.disable_user(SYSTEM, closed)
+    assert withhold_pending(email="leaver@housing.example") == 1
+    db.session.refresh(to_closed)
+    db.session.refresh(to_leaver)
+    assert {to_closed.email_status, to_leaver.email_status} == {EmailStatus.FAILED}
+
+    # Held for the account before it was closed, and not withheld (as before this rule existed).
+    slipped = Notification(
+        user_id=closed.id, email=closed.email, kind="test", subject="Slipped", body="x", email_status=EmailStatus.HELD
+    )
+    db.session.add(slipped)
+    db.session.flush()
+
+    controller, collector = smtp_server
+    with mail_server_at(app, controller.hostname, controller.port):
+        assert deliver_pending() == "1 held released; 1 sent, 0 failed"
+    db.session.flush()  # what the job wrote (the scheduler commits it)
+    assert [m.subject for m in collector.messages] == ["To someone still here"]
+    db.session.refresh(to_open)
+    db.session.refresh(slipped)
+    assert to_open.email_status is EmailStatus.SENT
+    assert slipped.email_status is EmailStatus.HELD
+
+
+def test_held_messages_stay_held_when_the_setting_says_none(app, smtp_server):
+    user = make_user(Role.PRACTITIONER, email="worker@charity.example")
+    held = _held(user, subject="Held")
+    controller, collector = smtp_server
+    original = app.extensions["hub_settings"]
+    app.extensions["hub_settings"] = original.with_(
+        smtp_host=controller.hostname, smtp_port=controller.port, email_held_days=0
+    )
+    try:
+        assert deliver_pending() == "0 sent"
+    finally:
+        app.extensions["hub_settings"] = original
+    db.session.refresh(held)
+    assert held.email_status is EmailStatus.HELD and collector.messages == []
+
+
+# The message itself ------------------------------------------------------------------------
+
+
+FOOTER = "This message was sent by the Partnership Hub. Sign in to see more."
+
+
+def test_the_html_part_escapes_what_was_stored_and_says_what_the_text_says(app, collector):
+    """An agency name stored with markup is shown as text in both parts, never as HTML."""
+    user = make_user(Role.PRACTITIONER, email="worker@charity.example")
+    body = 'Referral R-AB12 from Smith & Jones <script>alert("x")</script>\nDeadline 5 January 2027.\n\nSecond part.'
+    notify(user=user, kind="test", subject='Smith & Jones <b>"quoted"</b>', body=body, link="/referrals/7?tab=a&b=c")
+
+    assert deliver_pending() == "1 sent, 0 failed"
+
+    (received,) = collector.messages
+    assert received.subject == 'Smith & Jones <b>"quoted"</b>'
+    base_url = app.extensions["hub_settings"].base_url
+    assert received.body == (
+        f"{body}\n\n{base_url}/referrals/7?tab=a&b=c\n\n"
+        "This message was sent by the Partnership Hub. Sign in to see more.\n"
+    )
+    assert "<script>" not in received.html and "&lt;script&gt;" in received.html
+    assert "<b>" not in received.html
+    assert f'href="{base_url}/referrals/7?tab=a&amp;b=c"' in received.html
+    assert html_text(received.html) == " ".join([*body.split(), f"{base_url}/referrals/7?tab=a&b=c", *FOOTER.split()])
+    assert "<br>" in received.html and received.html.count("<p ") == 4  # two paragraphs, the link, the footer
+
+
+def test_every_attempt_at_one_message_carries_the_same_message_id(app, smtp_server):
+    """If a message is ever sent twice (README "Known limits"), the receiving server can tell."""
+    from hub.notifications.services import _compose, message_id
+
+    user = make_user(Role.PRACTITIONER, email="worker@charity.example")
+    first = notify(user=user, kind="test", subject="One", body="One", link="/")
+    second = notify(user=user, kind="test", subject="Two", body="Two", link="/")
+    sender = "Partnership Hub <hub@charity.example>"
+    assert _compose(first, sender)["Message-ID"] == _compose(first, sender)["Message-ID"] == message_id(first, sender)
+    assert message_id(first, sender) != message_id(second, sender)
+    assert message_id(first, sender).endswith(".hub@charity.example>")
