@@ -4,6 +4,8 @@ The key is stored in the same transaction as what the request created, with
 a fingerprint of the request body. A repeat with the same body gets the
 stored response; the same key with a different body is refused (422); two
 copies racing each other: the second gets 409 (the unique constraint).
+Keys are kept at least ``HUB_IDEMPOTENCY_KEY_DAYS`` days (7 unless set), then
+forgotten by the nightly housekeeping job (:func:`purge`).
 """
 
 from __future__ import annotations
@@ -74,3 +76,9 @@ def remember(owner: str, key: str, body: Any, status_code: int, response: dict[s
         )
     )
     db.session.flush()
+
+
+def purge(older_than: dt.datetime) -> int:
+    """Forget the keys used before ``older_than``, in one statement. Returns how many."""
+    result = db.session.execute(sa.delete(IdempotencyKey).where(IdempotencyKey.created_at < older_than))
+    return int(getattr(result, "rowcount", 0) or 0)

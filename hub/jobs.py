@@ -6,11 +6,14 @@ import datetime as dt
 
 import sqlalchemy as sa
 
+from hub import idempotency
 from hub.auth.models import AuthSession, LoginAttempt
 from hub.db import db, utcnow
-from hub.scheduler import Job
+from hub.scheduler import Job, JobRun
+from hub.settings_access import settings
 
 SESSION_RECORD_DAYS = 30
+JOB_RUN_DAYS = 30  # the scheduler's record of each run (hub.deliver-email alone writes 1,440 a day)
 
 
 def purge_sign_in_records() -> str:
@@ -22,6 +25,16 @@ def purge_sign_in_records() -> str:
         sa.delete(AuthSession).where(AuthSession.ended_at < now - dt.timedelta(days=SESSION_RECORD_DAYS))
     )
     return f"{attempts.rowcount} attempts, {sessions.rowcount} sessions"  # type: ignore[attr-defined]
+
+
+def purge_housekeeping_records() -> str:
+    """Forget the scheduler's records of runs after 30 days, and API Idempotency-Keys after
+    HUB_IDEMPOTENCY_KEY_DAYS (a partner system retrying later than that creates anew). Set-based:
+    one statement each, however many rows."""
+    now = utcnow()
+    runs = db.session.execute(sa.delete(JobRun).where(JobRun.started_at < now - dt.timedelta(days=JOB_RUN_DAYS)))
+    keys = idempotency.purge(now - dt.timedelta(days=settings().idempotency_key_days))
+    return f"{runs.rowcount} job runs, {keys} idempotency keys"  # type: ignore[attr-defined]
 
 
 def seal_audit() -> str:
@@ -50,5 +63,11 @@ JOBS = [
         purge_sign_in_records,
         cron={"hour": 3, "minute": 15},
         description="Forget old failed sign-ins and ended sessions",
+    ),
+    Job(
+        "hub.purge-housekeeping-records",
+        purge_housekeeping_records,
+        cron={"hour": 3, "minute": 25},
+        description="Forget old job-run records and API idempotency keys",
     ),
 ]
