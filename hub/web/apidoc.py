@@ -171,6 +171,7 @@ class HubMarshmallowPlugin(MarshmallowPlugin):
         super().init_spec(spec)
         assert self.converter is not None
         self.converter.add_attribute_function(_enum_type)  # type: ignore[no-untyped-call]
+        self.map_to_openapi_type(fields.Url, "string", "uri")  # type: ignore[no-untyped-call]  # not "url"
 
     def schema_helper(self, name: str, _: Any, schema: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
         json_schema = super().schema_helper(name, _, schema=schema, **kwargs)  # type: ignore[no-untyped-call]
