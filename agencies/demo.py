@@ -565,7 +565,9 @@ def load() -> bool:
         )
     # Dee Walsh has left without a handover: her relationships show on the health page, and the Staff
     # page offers to hand them over, until someone does.
-    services.record_leaver(SYSTEM, staff_contacts["Dee Walsh"], left_on=_ago(14) or today())
+    services.record_leaver(
+        SYSTEM, staff_contacts["Dee Walsh"], left_on=_ago(14) or today(), successor_id=staff_contacts["Jo Marsh"].id
+    )
     auth_services.disable_user(SYSTEM, staff[5], reason="left")
     return True
 
