@@ -118,6 +118,25 @@ def _stop_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
+def load_demo_data() -> bool:
+    """Run each domain package's ``demo.load()`` (in the order of ``hub.modules.MODULES``), in the
+    caller's transaction. Returns whether any of them created something."""
+    import importlib
+
+    from hub.modules import MODULES
+
+    created = False
+    for name in MODULES:
+        try:
+            module = importlib.import_module(f"{name}.demo")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{name}.demo":
+                raise
+            continue
+        created = module.load() or created
+    return created
+
+
 @hub_cli.command("demo")
 def demo() -> None:
     """Load the fictional demonstration data: only in demo mode, only into an empty hub.
@@ -128,11 +147,9 @@ def demo() -> None:
     agencies and no accounts. Each domain package may offer a ``demo.load()``;
     they run in the order of ``hub.modules.MODULES``, in one transaction.
     """
-    import importlib
 
     from hub.auth.models import User
     from hub.db import db, unit_of_work
-    from hub.modules import MODULES
     from hub.settings_access import settings
 
     set_origin(Origin("cli"))
@@ -149,16 +166,8 @@ def demo() -> None:
     if has_data:
         click.echo("Error: this database already holds data; the demo loads only into an empty hub.", err=True)
         sys.exit(2)
-    created = False
     with unit_of_work():
-        for name in MODULES:
-            try:
-                module = importlib.import_module(f"{name}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{name}.demo":
-                    raise
-                continue
-            created = module.load() or created
+        created = load_demo_data()
     click.echo("Demo data loaded." if created else "Demo data already present.")
 
 

@@ -7,9 +7,12 @@ through the password and code screens (tests/hub/test_sign_in.py covers those).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import re
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -144,3 +147,20 @@ def days_ago(n: int) -> dt.date:
 @pytest.fixture
 def host(app: Any) -> Agency:
     return host_agency()
+
+
+@contextlib.contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """Serve ``app`` on a free local port from a thread (tests that need real HTTP and real commits):
+    yields its base URL, and stops the server afterwards."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="hub-test-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()

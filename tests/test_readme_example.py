@@ -20,7 +20,6 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ import pytest
 from hub.app import create_app
 from hub.db import db
 from tests.conftest import _drop_database, _recreate_database, make_settings, own_database_url
+from tests.helpers import serving
 
 pytestmark = pytest.mark.own_database
 
@@ -165,8 +165,6 @@ def test_the_comparison_reads_the_readme_notation() -> None:
 def fresh_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
     """A server on a new database with the schema and the host organisation only; and the
     environment the README's ``hub`` commands run with."""
-    from werkzeug.serving import make_server
-
     url = own_database_url(f"readme_{os.getpid()}")
     _recreate_database(url)
     env = {
@@ -180,15 +178,8 @@ def fresh_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, d
         with hub.app_context():
             flask_migrate.upgrade()
         _hub_command(env, tmp_path_factory.mktemp("init"), "init", "--name", HOST[0], "--slug", HOST[1])
-        server = make_server("127.0.0.1", 0, hub, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name="hub-readme-server", daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_port}", env
-        finally:
-            server.shutdown()
-            thread.join(timeout=10)
-            server.server_close()
+        with serving(hub) as base_url:
+            yield base_url, env
     finally:
         with hub.app_context():
             db.engine.dispose()

@@ -19,7 +19,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from hub.oauth.server import client_actor
 from hub.permissions import ALL_SCOPES, SYSTEM, Role
 from referrals import services as referral_services
 from tests.conftest import _drop_database, _recreate_database, make_settings, own_database_url
+from tests.helpers import serving
 
 pytestmark = [pytest.mark.own_database, pytest.mark.timeout(600)]
 
@@ -142,8 +142,6 @@ def _seed() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def live() -> Iterator[Live]:
-    from werkzeug.serving import make_server
-
     url = own_database_url(f"schemathesis_{os.getpid()}")
     _recreate_database(url)
     # Schemathesis sends thousands of requests with one token: the rate limit is not under test here.
@@ -152,15 +150,8 @@ def live() -> Iterator[Live]:
         with hub.app_context():
             flask_migrate.upgrade()
             seeded = _seed()
-        server = make_server("127.0.0.1", 0, hub, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name="hub-schemathesis-server", daemon=True)
-        thread.start()
-        try:
-            yield Live(f"http://127.0.0.1:{server.server_port}", **seeded)
-        finally:
-            server.shutdown()
-            thread.join(timeout=10)
-            server.server_close()
+        with serving(hub) as base_url:
+            yield Live(base_url, **seeded)
     finally:
         with hub.app_context():
             db.engine.dispose()

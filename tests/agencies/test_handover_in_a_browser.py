@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,6 @@ from typing import Any
 import flask_migrate
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from agencies.demo import DEMO_PASSWORD
 from agencies.models import Agency, AgencyKind
@@ -27,6 +25,7 @@ from hub.app import create_app
 from hub.auth.models import User
 from hub.db import db
 from tests.conftest import make_settings
+from tests.helpers import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,11 +59,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             "dee": db.session.scalar(sa.select(User.id).where(User.name == "Dee Walsh")),
             "host": db.session.scalar(sa.select(Agency.id).where(Agency.kind == AgencyKind.HOST)),
         }
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"base": f"http://127.0.0.1:{server.server_port}", **ids}
-    server.shutdown()
+    with serving(app) as base_url:
+        yield {"base": base_url, **ids}
     with app.app_context():
         db.engine.dispose()
 

@@ -15,7 +15,6 @@ in CI (``CI=true``), so a CI image that lost its browser cannot pass quietly.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from hub.auth import services as auth_services
 from hub.db import db
 from hub.permissions import SYSTEM, Role
 from tests.conftest import _recreate_database, make_settings, own_database_url
+from tests.helpers import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -166,23 +166,14 @@ def _seed() -> None:
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[str]:
     """The base URL of a real hub server on a fresh, seeded database."""
-    from werkzeug.serving import make_server
-
     url = _database_url()
     _recreate_database(url)
     hub = create_app(make_settings(database_url=url, require_2fa=True))
     with hub.app_context():
         flask_migrate.upgrade()
         _seed()
-    server = make_server("127.0.0.1", 0, hub, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="hub-live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with serving(hub) as base_url:
+        yield base_url
         with hub.app_context():
             db.engine.dispose()
 

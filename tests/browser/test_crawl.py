@@ -10,10 +10,8 @@ nothing but the disclosure log its views write. Failures are gathered and report
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
-import threading
 from collections import deque
 from collections.abc import Iterator
 from typing import Any
@@ -24,10 +22,11 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from hub.app import create_app
+from hub.cli import load_demo_data
 from hub.db import db, unit_of_work
-from hub.modules import MODULES
 from tests.browser.test_directory_journey import AXE_TAGS, axe_source
 from tests.conftest import _recreate_database, make_settings, own_database_url
+from tests.helpers import serving
 
 pytestmark = pytest.mark.browser
 
@@ -46,8 +45,6 @@ SKIP = re.compile(r"^/(static|oauth|api/openapi\.json|sign-out)|/export|\.(csv|j
 @pytest.fixture(scope="module")
 def demo_server() -> Iterator[str]:
     """A real server on a fresh database holding the demo data."""
-    from werkzeug.serving import make_server
-
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     url = own_database_url("crawl" + (f"_{worker}" if worker else ""))
     _recreate_database(url)
@@ -55,23 +52,9 @@ def demo_server() -> Iterator[str]:
     with hub.app_context():
         flask_migrate.upgrade()
         with unit_of_work():
-            for name in MODULES:
-                try:
-                    module = importlib.import_module(f"{name}.demo")
-                except ModuleNotFoundError as exc:
-                    if exc.name != f"{name}.demo":
-                        raise
-                    continue
-                module.load()
-    server = make_server("127.0.0.1", 0, hub, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="hub-crawl-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+            load_demo_data()
+    with serving(hub) as base_url:
+        yield base_url
         with hub.app_context():
             db.engine.dispose()
 

@@ -31,7 +31,7 @@ from hub.auth.models import AuthSession, User
 from hub.db import db
 from hub.permissions import Role
 from tests.conftest import TEST_SECRET, _drop_database, _recreate_database, make_settings, own_database_url
-from tests.helpers import PASSWORD, make_user
+from tests.helpers import PASSWORD, make_user, serving
 
 pytestmark = pytest.mark.own_database
 
@@ -54,8 +54,6 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live() -> Iterator[Live]:
-    from werkzeug.serving import make_server
-
     url = _database_url()
     _recreate_database(url)
     hub = create_app(make_settings(database_url=url))
@@ -68,15 +66,8 @@ def live() -> Iterator[Live]:
             user.totp_enabled_at = user.created_at
             db.session.commit()
             user_id = user.id
-        server = make_server("127.0.0.1", 0, hub, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name="hub-totp-race-server", daemon=True)
-        thread.start()
-        try:
-            yield Live(f"http://127.0.0.1:{server.server_port}", hub, user_id, "racer@example.org", secret)
-        finally:
-            server.shutdown()
-            thread.join(timeout=10)
-            server.server_close()
+        with serving(hub) as base_url:
+            yield Live(base_url, hub, user_id, "racer@example.org", secret)
     finally:
         with hub.app_context():
             db.engine.dispose()

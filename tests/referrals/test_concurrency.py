@@ -43,6 +43,7 @@ from referrals import services
 from referrals.models import Referral, ReferralEvent
 from referrals.states import Status
 from tests.conftest import _drop_database, _recreate_database, make_settings, own_database_url
+from tests.helpers import serving
 
 pytestmark = pytest.mark.own_database
 
@@ -125,8 +126,6 @@ def _seed() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def live() -> Iterator[Live]:
-    from werkzeug.serving import make_server
-
     url = _database_url()
     _recreate_database(url)
     hub = create_app(make_settings(database_url=url))
@@ -134,15 +133,8 @@ def live() -> Iterator[Live]:
         with hub.app_context():
             flask_migrate.upgrade()
             seeded = _seed()
-        server = make_server("127.0.0.1", 0, hub, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name="hub-concurrency-server", daemon=True)
-        thread.start()
-        try:
-            yield Live(f"http://127.0.0.1:{server.server_port}", hub, **seeded)
-        finally:
-            server.shutdown()
-            thread.join(timeout=10)
-            server.server_close()
+        with serving(hub) as base_url:
+            yield Live(base_url, hub, **seeded)
     finally:
         with hub.app_context():
             db.engine.dispose()
