@@ -36,7 +36,8 @@ def working_days_left(due: dt.date | None, on: dt.date | None = None) -> str:
         n = working_days_between(on, due)
         return f"{n} working day{'' if n == 1 else 's'} left"
     n = working_days_between(due, on)
-    return f"{n} working day{'' if n == 1 else 's'} late" if n else "due today"
+    # Past, with no working day since (a weekend or bank holiday): late all the same.
+    return f"{n} working day{'' if n == 1 else 's'} late" if n else f"late since {due:%A}"
 
 
 def _unread_notifications() -> int:
