@@ -17,6 +17,12 @@ def _bank_holidays(year: int) -> frozenset[dt.date]:
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=[year]).keys())
 
 
+def is_bank_holiday(day: dt.date) -> bool:
+    """An England and Wales bank holiday, whatever day of the week it falls on (Christmas Day on a
+    Saturday is one, as is its substitute Monday or Tuesday)."""
+    return day in _bank_holidays(day.year)
+
+
 def is_working_day(day: dt.date) -> bool:
     return day.weekday() < 5 and day not in _bank_holidays(day.year)
 
