@@ -48,6 +48,8 @@ class Scope(enum.StrEnum):
     CONSENT_WRITE = "consent:write"
     REFERRALS_READ = "referrals:read"
     REFERRALS_WRITE = "referrals:write"
+    RELEASES_READ = "releases:read"
+    RELEASES_WRITE = "releases:write"
     ADMIN = "admin"
 
 

@@ -1,9 +1,34 @@
-"""Custody episodes, the day-of-release rule, release plans and release
-alerts.
+"""Release planning: custody episodes, the day-of-release rule, release plans
+and the alerts before a woman leaves prison.
 
-Not written yet, and not loaded by the app: it is not in
-:data:`hub.modules.MODULES` and has no ``init_app``. The package exists now so
-that import-linter holds it to its place from the first line of code: it sits
-beside ``forum``, may import ``hub``, ``agencies``, ``consent``, ``referrals``
-and ``rota``, and is imported only by ``reports`` and ``openreferral``.
+Invariants:
+- The hub's release dates are an expectation computed from the date the
+  prison or probation gave (:mod:`releases.dates`), never a sentence
+  calculation, and never later than the statutory day: nobody may be held
+  past their release date.
+- Custody and plans are for our staff. A partner sees a release only where
+  its agency is in her plan and, at that moment, her consent (or a
+  safeguarding decision) covers ``release_planning`` and ``criminal_justice``
+  for it; each view is logged as a disclosure.
+- When the dates change, every plan item and open plan referral moves with
+  them and every agency in the plan is told once, in the same transaction;
+  messages carry the custody reference and the dates, never her name.
+- A plan item that needs a partner is a referral with purpose
+  ``release_planning`` (its deadline, reminders and escalation are the
+  referrals'); plan items join the open-work contract (``work.py``).
 """
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from hub import registry, work
+    from releases import api, views
+    from releases.work import ReleaseWork
+
+    work.register(app, ReleaseWork())
+    registry.register(app, "service_user_sections", views.service_user_section)
+    app.register_blueprint(views.bp)
+    api.register(app)

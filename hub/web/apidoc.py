@@ -39,6 +39,10 @@ SCOPES: dict[str, str] = {
     Scope.REFERRALS_READ: "Read the referrals you may see; reading one with her details is logged as a disclosure.",
     Scope.REFERRALS_WRITE: "Create and send referrals (host organisation), and act on them: acknowledge, accept, "
     "decline, start, hold, resume, complete, cancel, message.",
+    Scope.RELEASES_READ: "Read custody episodes, release plans and upcoming releases (host organisation; a "
+    "partner sees only the releases her consent shares with it).",
+    Scope.RELEASES_WRITE: "Record custody, change release dates, release plans and their referrals, and the "
+    "release itself (host-organisation systems only).",
     Scope.ADMIN: "List hub accounts: all of them for the host organisation, a partner's own otherwise.",
 }
 

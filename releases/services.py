@@ -1,0 +1,515 @@
+"""Release-planning use cases: record custody, keep the day of release and the
+plan in step with it, tell every agency in the plan, refer items, record the
+release and a recall.
+
+Invariants:
+- The stored ``release`` always matches :func:`releases.dates.release_day` of
+  the stored inputs (``_recompute``), and is never later than the statutory day.
+- When the dates change, each plan item's due date moves with the day planned
+  for, every open plan referral's deadline is recomputed (through
+  :func:`referrals.services.reschedule_referral`), and every agency in the plan
+  whose consent covers it is told once, in the same transaction: a logged
+  disclosure and a message carrying the reference and the dates only.
+- A plan item that needs a partner becomes a referral with purpose
+  ``release_planning``, sent through the consent gate like any other.
+- Each checks its own policy and flushes; the caller commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from agencies import messaging
+from agencies import queries as directory
+from agencies.models import Agency, AgencyKind, Contact
+from consent import sharing
+from consent.models import DataCategory, DisclosureKind, Purpose, ServiceUser
+from hub import audit
+from hub.db import db, london_date, today
+from hub.db import new_reference as db_new_reference
+from hub.permissions import Actor, Conflict, Invalid, require
+from referrals import services as referral_services
+from referrals.models import Referral
+from referrals.states import Status as ReferralStatus
+from releases import catalogue, dates, policies
+from releases.models import (
+    CustodyEpisode,
+    CustodyStatus,
+    ItemStatus,
+    NightOne,
+    Pathway,
+    PlanItem,
+    ReleaseNotice,
+    Responsible,
+)
+
+PURPOSE = Purpose.RELEASE_PLANNING.value
+# What telling an agency the release date shares: her sentence and release (criminal justice).
+NOTICE_CATEGORIES = frozenset({DataCategory.CRIMINAL_JUSTICE.value})
+RELEASE_FIELDS = ("custody_type", "sentence_kind", "sentenced_on", "term_days", "release_type", "nominal_release_on")
+_CLOSED_REFERRAL = {ReferralStatus.COMPLETED, ReferralStatus.DECLINED, ReferralStatus.CANCELLED}
+
+
+def long_date(day: dt.date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def release_day_of(custody: CustodyEpisode) -> dates.ReleaseDay:
+    return dates.release_day(
+        custody.nominal_release_on,
+        custody_type=custody.custody_type,
+        release_type=custody.release_type,
+        sentence_kind=custody.sentence_kind,
+        sentenced_on=custody.sentenced_on,
+        term_days=custody.term_days,
+    )
+
+
+def _recompute(custody: CustodyEpisode) -> bool:
+    """Store the rule's answer; True when a date she could walk out on moved."""
+    day = release_day_of(custody)
+    before = (custody.statutory_on, custody.expected_on, custody.earliest_on)
+    custody.statutory_on, custody.expected_on, custody.earliest_on = day.statutory_on, day.expected_on, day.earliest_on
+    custody.plan_on, custody.rule, custody.ask_the_prison = day.plan_on, day.rule, day.ask_the_prison
+    return before != (day.statutory_on, day.expected_on, day.earliest_on)
+
+
+# Checking what was given -------------------------------------------------------------
+
+
+def _prison(agency_id: int) -> Agency:
+    agency = db.session.get(Agency, agency_id)
+    if agency is None or agency.kind is not AgencyKind.PRISON:
+        raise Invalid.on_field("prison_agency_id", "Choose a prison from the directory")
+    return agency
+
+
+def _probation_contact(contact_id: int | None) -> Contact | None:
+    if contact_id is None:
+        return None
+    contact = db.session.get(Contact, contact_id)
+    if contact is None or contact.agency.kind is not AgencyKind.PROBATION:
+        raise Invalid.on_field("probation_contact_id", "Choose a probation practitioner from the directory")
+    if not contact.is_active:
+        raise Invalid.on_field("probation_contact_id", "This person has left: choose who took over their cases")
+    return contact
+
+
+_ENUMS: dict[str, type] = {
+    "custody_type": dates.CustodyType, "sentence_kind": dates.SentenceKind, "release_type": dates.ReleaseType,
+}  # fmt: skip
+
+
+def _check_facts(data: dict[str, Any]) -> None:
+    """Refuse facts that contradict each other (coercing codes to their enums in place)."""
+    for name, enum_cls in _ENUMS.items():
+        if data.get(name) is not None:
+            try:
+                data[name] = enum_cls(data[name])
+            except ValueError:
+                raise Invalid.on_field(name, "Choose one of the listed values") from None
+    errors: dict[str, list[str]] = {}
+    sentenced_on, nominal = data.get("sentenced_on"), data.get("nominal_release_on")
+    if sentenced_on is not None and nominal is not None and sentenced_on > nominal:
+        errors["sentenced_on"] = ["The sentence date must be on or before the release date"]
+    if data.get("custody_type") == dates.CustodyType.REMAND and data.get("sentence_kind") is not None:
+        errors["sentence_kind"] = ["A woman on remand has no sentence yet"]
+    if data.get("term_days") is not None and data["term_days"] < 1:
+        errors["term_days"] = ["The term is at least one day"]
+    if errors:
+        raise Invalid("Check the highlighted fields.", errors=errors)
+
+
+# Recording custody -------------------------------------------------------------------------
+
+
+def record_custody(actor: Actor, person: ServiceUser, data: dict[str, Any]) -> CustodyEpisode:
+    """A woman is in prison: record what the prison or probation told us, and start her plan
+    (from the catalogue keys in ``data["needs"]``, if any)."""
+    require(policies.can_record_custody(actor), "Only our own staff record custody.")
+    _check_facts(data)
+    prison = _prison(data["prison_agency_id"])
+    probation = _probation_contact(data.get("probation_contact_id"))
+    custody = CustodyEpisode(
+        reference=db_new_reference("C", CustodyEpisode.reference),
+        service_user_id=person.id,
+        prison_agency_id=prison.id,
+        probation_contact_id=probation.id if probation else None,
+        date_told_by=data.get("date_told_by", ""),
+        date_told_on=data.get("date_told_on") or today(),
+        created_by_id=actor.actor_id if actor.actor_kind == "user" else None,
+        status=CustodyStatus.IN_CUSTODY,
+        **{name: data.get(name) for name in RELEASE_FIELDS},
+    )
+    _recompute(custody)
+    db.session.add(custody)
+    db.session.flush()
+    for key in data.get("needs", ()):
+        need = catalogue.BY_KEY[key]
+        _add_item(custody, need.pathway, need.title, need.responsible, days_before=need.days_before)
+    audit.record(actor, "custody.recorded", custody, service_user_id=person.id, prison_agency_id=prison.id,
+                 rule=custody.rule.value)  # fmt: skip
+    tell_agencies(actor, custody, reason="set")
+    return custody
+
+
+def change_custody(actor: Actor, custody: CustodyEpisode, data: dict[str, Any]) -> bool:
+    """Correct or update what was recorded. A changed date or type recomputes the release; if the
+    day she could walk out moved, the plan moves with it and every agency in it is told at once.
+    Returns whether the release moved."""
+    require(policies.can_change_custody(actor, custody), "This custody can no longer be changed.")
+    merged = {name: data.get(name, getattr(custody, name)) for name in RELEASE_FIELDS}
+    _check_facts(merged)
+    if "prison_agency_id" in data:
+        custody.prison_agency_id = _prison(data["prison_agency_id"]).id
+    if "probation_contact_id" in data:
+        probation = _probation_contact(data["probation_contact_id"])
+        custody.probation_contact_id = probation.id if probation else None
+    for name in ("date_told_by", "date_told_on"):
+        if name in data:
+            setattr(custody, name, data[name] or ("" if name == "date_told_by" else None))
+    for name, value in merged.items():
+        setattr(custody, name, value)
+    moved = _recompute(custody)
+    audit.record(actor, "custody.changed", custody, fields=sorted(data), release_moved=moved)
+    if moved:
+        _replan(actor, custody)
+        tell_agencies(actor, custody, reason="changed")
+    db.session.flush()
+    return moved
+
+
+def _replan(actor: Actor, custody: CustodyEpisode) -> None:
+    """Move each item with the day planned for, and each open plan referral's deadline with its item."""
+    items = db.session.scalars(sa.select(PlanItem).where(PlanItem.custody_id == custody.id)).all()
+    referral_ids = [item.referral_id for item in items if item.referral_id is not None]
+    referrals = {
+        r.id: r for r in db.session.scalars(sa.select(Referral).where(Referral.id.in_(referral_ids))).all()
+    } if referral_ids else {}  # fmt: skip
+    for item in items:
+        if item.days_before is not None:
+            item.due_on = custody.plan_on - dt.timedelta(days=item.days_before)
+        referral = referrals.get(item.referral_id) if item.referral_id is not None else None
+        if referral is not None and referral.status not in _CLOSED_REFERRAL:
+            referral_services.reschedule_referral(actor, referral, item.due_on)
+    db.session.flush()
+
+
+# Telling the agencies in her plan --------------------------------------------------------------
+
+
+def plan_agency_ids(custody: CustodyEpisode) -> list[int]:
+    """The partner agencies in her plan: those with an item (not marked not needed), and her probation
+    practitioner's. The prison gave us the date, so it is not among those told."""
+    ids = db.session.scalars(
+        sa.select(PlanItem.agency_id)
+        .where(PlanItem.custody_id == custody.id, PlanItem.agency_id.is_not(None),
+               PlanItem.status != ItemStatus.NOT_NEEDED)
+        .distinct()
+    ).all()  # fmt: skip
+    found = {i for i in ids if i is not None}
+    if custody.probation_contact_id is not None:
+        contact = db.session.get(Contact, custody.probation_contact_id)
+        if contact is not None:
+            found.add(contact.agency_id)
+    found.discard(custody.prison_agency_id)
+    return sorted(found)
+
+
+def _named_contact(custody: CustodyEpisode, agency_id: int) -> Contact | None:
+    """Whom at an agency the plan names (its items' contact, her probation practitioner), after any leaver."""
+    candidates = db.session.scalars(
+        sa.select(Contact)
+        .join(PlanItem, PlanItem.contact_id == Contact.id)
+        .where(PlanItem.custody_id == custody.id, PlanItem.agency_id == agency_id)
+        .order_by(PlanItem.id)
+    ).all()
+    probation = custody.probation_contact
+    if probation is not None and probation.agency_id == agency_id:
+        candidates = [probation, *candidates]
+    for contact in candidates:
+        holder = contact if contact.is_active else directory.current_holder(contact)
+        if holder is not None:
+            return holder
+    agency = db.session.get(Agency, agency_id)
+    key = db.session.get(Contact, agency.key_contact_id) if agency and agency.key_contact_id else None
+    return key if key is not None and key.is_active else None
+
+
+def _notice_text(custody: CustodyEpisode) -> tuple[str, str]:
+    subject = f"Release {custody.reference}: expected {long_date(custody.expected_on)}"
+    body = f"The release {custody.reference} is expected on {long_date(custody.expected_on)}."
+    if custody.earliest_on is not None:
+        body += f" It could be as early as {long_date(custody.earliest_on)}."
+    if custody.statutory_on != custody.expected_on:
+        body += f" It will be no later than {long_date(custody.statutory_on)}."
+    return subject, body + " Please plan for the earliest day."
+
+
+def tell_agencies(
+    actor: Actor, custody: CustodyEpisode, *, reason: str, only: Iterable[int] | None = None
+) -> list[int]:
+    """Tell each agency in her plan (or ``only`` these) the dates, where her consent covers
+    release planning with it: one notice, one logged disclosure and one message each.
+    Returns the agencies told; those not covered stay gaps on "who knows"."""
+    if custody.status is not CustodyStatus.IN_CUSTODY:
+        return []
+    ids = plan_agency_ids(custody) if only is None else sorted(set(only) - {custody.prison_agency_id})
+    if not ids:
+        return []
+    bases = sharing.find_bases(custody.service_user_id, ids, PURPOSE, set(NOTICE_CATEGORIES))
+    subject, body = _notice_text(custody)
+    told: list[int] = []
+    for agency_id in ids:
+        basis = bases[agency_id]
+        if isinstance(basis, sharing.Missing):
+            continue
+        notice = ReleaseNotice(
+            custody_id=custody.id, agency_id=agency_id, expected_on=custody.expected_on,
+            earliest_on=custody.earliest_on,
+        )  # fmt: skip
+        notice.rest_on(basis)
+        db.session.add(notice)
+        sharing.disclose(
+            actor, basis, service_user_id=custody.service_user_id, agency_id=agency_id, kind=DisclosureKind.SENT,
+            categories=NOTICE_CATEGORIES, purpose=PURPOSE, context="release_notice", context_id=custody.id,
+        )  # fmt: skip
+        contact = _named_contact(custody, agency_id)
+        message = {"kind": "release.date", "subject": subject, "body": body, "link": f"/releases/{custody.id}"}
+        if contact is None or not messaging.tell_contact(contact, **message):
+            messaging.tell_agency_leads(agency_id, **message)
+        told.append(agency_id)
+    db.session.flush()
+    if told:
+        audit.record(actor, "custody.agencies_told", custody, reason=reason, agency_ids=told,
+                     expected_on=custody.expected_on.isoformat())  # fmt: skip
+    return told
+
+
+# The plan -------------------------------------------------------------------------------------
+
+
+def _add_item(
+    custody: CustodyEpisode,
+    pathway: Pathway,
+    title: str,
+    responsible: Responsible,
+    *,
+    days_before: int | None = None,
+    due_on: dt.date | None = None,
+    status: ItemStatus = ItemStatus.NOT_STARTED,
+    agency_id: int | None = None,
+    contact_id: int | None = None,
+    owner_user_id: int | None = None,
+) -> PlanItem:
+    if days_before is not None and due_on is None:
+        due_on = custody.plan_on - dt.timedelta(days=days_before)
+    elif due_on is not None:
+        days_before = (custody.plan_on - due_on).days
+    item = PlanItem(
+        custody_id=custody.id, pathway=pathway, title=title, status=status, responsible=responsible,
+        agency_id=agency_id, contact_id=contact_id, owner_user_id=owner_user_id, due_on=due_on,
+        days_before=days_before, done_on=today() if status is ItemStatus.DONE else None,
+    )  # fmt: skip
+    db.session.add(item)
+    return item
+
+
+def _partner_fields(data: dict[str, Any], current_agency: int | None) -> tuple[int | None, int | None]:
+    agency_id = data.get("agency_id", current_agency)
+    contact_id = data.get("contact_id")
+    if agency_id is not None:
+        agency = db.session.get(Agency, agency_id)
+        if agency is None or agency.kind is AgencyKind.HOST:
+            raise Invalid.on_field("agency_id", "Choose a partner agency from the directory")
+    if contact_id is not None:
+        contact = db.session.get(Contact, contact_id)
+        if contact is None or contact.agency_id != agency_id:
+            raise Invalid.on_field("contact_id", "Choose a contact at this agency")
+        if not contact.is_active:
+            raise Invalid.on_field("contact_id", "This person has left: choose who took over")
+    return agency_id, contact_id
+
+
+def _check_owner(owner_user_id: int | None) -> None:
+    if owner_user_id is None:
+        return
+    from hub.auth.models import User
+
+    owner = db.session.get(User, owner_user_id)
+    if owner is None or not owner.is_active or not owner.is_staff:
+        raise Invalid.on_field("owner_user_id", "Choose a member of our staff")
+
+
+def add_plan_item(actor: Actor, custody: CustodyEpisode, data: dict[str, Any]) -> PlanItem:
+    require(policies.can_change_plan(actor, custody), "This plan can no longer be changed.")
+    agency_id, contact_id = _partner_fields(data, None)
+    _check_owner(data.get("owner_user_id"))
+    responsible = data.get("responsible") or (Responsible.PARTNER if agency_id else Responsible.CHARITY)
+    item = _add_item(
+        custody, Pathway(data["pathway"]), data["title"], Responsible(responsible), due_on=data.get("due_on"),
+        status=ItemStatus(data.get("status", ItemStatus.NOT_STARTED)), agency_id=agency_id, contact_id=contact_id,
+        owner_user_id=data.get("owner_user_id"),
+    )  # fmt: skip
+    db.session.flush()
+    audit.record(actor, "plan_item.added", item, custody_id=custody.id, agency_id=agency_id)
+    if agency_id is not None and agency_id not in _told_agency_ids(custody):
+        tell_agencies(actor, custody, reason="joined the plan", only=[agency_id])
+    return item
+
+
+def change_plan_item(actor: Actor, item: PlanItem, data: dict[str, Any]) -> PlanItem:
+    custody = db.session.get_one(CustodyEpisode, item.custody_id)
+    require(policies.can_change_plan(actor, custody), "This plan can no longer be changed.")
+    before_agency = item.agency_id
+    if "agency_id" in data or "contact_id" in data:
+        if item.referral_id is not None and data.get("agency_id", item.agency_id) != item.agency_id:
+            raise Conflict("This item has been referred: cancel the referral before giving it to another agency.")
+        item.agency_id, item.contact_id = _partner_fields(data, item.agency_id)
+    if "owner_user_id" in data:
+        _check_owner(data["owner_user_id"])
+        item.owner_user_id = data["owner_user_id"]
+    for name in ("title", "pathway", "responsible"):
+        if name in data:
+            setattr(item, name, data[name])
+    if "due_on" in data:
+        item.due_on = data["due_on"]
+        item.days_before = (custody.plan_on - data["due_on"]).days if data["due_on"] is not None else None
+    if "status" in data:
+        status = ItemStatus(data["status"])
+        item.done_on = today() if status is ItemStatus.DONE and item.status is not ItemStatus.DONE else item.done_on
+        item.status = status
+    db.session.flush()
+    audit.record(actor, "plan_item.changed", item, custody_id=custody.id, fields=sorted(data))
+    if (
+        item.agency_id is not None
+        and item.agency_id != before_agency
+        and item.agency_id not in _told_agency_ids(custody)
+    ):
+        tell_agencies(actor, custody, reason="joined the plan", only=[item.agency_id])
+    return item
+
+
+def _told_agency_ids(custody: CustodyEpisode) -> set[int]:
+    """Agencies told the current dates already."""
+    return set(
+        db.session.scalars(
+            sa.select(ReleaseNotice.agency_id).where(
+                ReleaseNotice.custody_id == custody.id, ReleaseNotice.expected_on == custody.expected_on
+            )
+        ).all()
+    )
+
+
+def refer_plan_item(actor: Actor, item: PlanItem, data: dict[str, Any]) -> Referral:
+    """Ask a partner to do an item: a referral with purpose ``release_planning``, needed by the item's
+    due date, sent through the consent gate (422 with ``missing`` where her consent does not cover it)."""
+    custody = db.session.get_one(CustodyEpisode, item.custody_id)
+    require(policies.can_refer_plan_item(actor, custody), "This plan can no longer be changed.")
+    if item.referral_id is not None:
+        current = db.session.get_one(Referral, item.referral_id)
+        if current.status not in _CLOSED_REFERRAL:
+            raise Conflict(f"This item is already referred ({current.reference}).")
+    referral = referral_services.create_referral(
+        actor,
+        {
+            "service_user_id": custody.service_user_id,
+            "agency_id": data["agency_id"],
+            "contact_id": data.get("contact_id"),
+            "data_categories": data["data_categories"],
+            "reason": data["reason"],
+            "urgency": data.get("urgency", "routine"),
+            "purpose": PURPOSE,
+            "needed_by": item.due_on,
+        },
+    )
+    referral_services.send_referral(actor, referral)
+    item.referral_id, item.agency_id = referral.id, referral.agency_id
+    item.contact_id = referral.recipient_contact_id
+    item.responsible = Responsible.PARTNER
+    if item.status is ItemStatus.NOT_STARTED:
+        item.status = ItemStatus.IN_PROGRESS
+    db.session.flush()
+    audit.record(actor, "plan_item.referred", item, custody_id=custody.id, referral_id=referral.id)
+    if referral.agency_id not in _told_agency_ids(custody):
+        tell_agencies(actor, custody, reason="joined the plan", only=[referral.agency_id])
+    return referral
+
+
+# Release, recall, night one ----------------------------------------------------------------------
+
+
+def record_release(actor: Actor, custody: CustodyEpisode, released_on: dt.date,
+                   night_one: NightOne | None = None) -> CustodyEpisode:  # fmt: skip
+    """She left prison: record the day, and which agencies in her plan had been told the date before."""
+    require(policies.can_record_release(actor, custody), "Only our staff record a release.")
+    if not policies.can_record_release(actor, custody):
+        raise Conflict("This custody is not open.")
+    if released_on > today():
+        raise Invalid.on_field("released_on", "The day she left cannot be in the future")
+    if custody.sentenced_on is not None and released_on < custody.sentenced_on:
+        raise Invalid.on_field("released_on", "The day she left cannot be before she was sentenced")
+    notices = db.session.execute(
+        sa.select(ReleaseNotice.agency_id, sa.func.min(ReleaseNotice.told_at))
+        .where(ReleaseNotice.custody_id == custody.id)
+        .group_by(ReleaseNotice.agency_id)
+    ).all()
+    first_told: dict[int, dt.datetime] = {agency_id: at for agency_id, at in notices}  # noqa: C416 - typed rows
+    names: dict[int, str] = {  # noqa: C416 - typed rows
+        agency_id: name
+        for agency_id, name in db.session.execute(
+            sa.select(Agency.id, Agency.name).where(Agency.id.in_(plan_agency_ids(custody)))
+        )
+    }
+    told: list[dict[str, object]] = []
+    for agency_id in sorted(names):
+        at = first_told.get(agency_id)
+        before = at is not None and london_date(at) < released_on
+        told.append({"agency_id": agency_id, "agency": names[agency_id], "told_at": at.isoformat() if at else None,
+                     "told_before": before})  # fmt: skip
+    custody.status, custody.released_on, custody.night_one = CustodyStatus.RELEASED, released_on, night_one
+    custody.told_before_release = told
+    custody.agencies_untold = sum(1 for entry in told if not entry["told_before"])
+    db.session.flush()
+    audit.record(actor, "custody.released", custody, released_on=released_on.isoformat(),
+                 agencies_untold=custody.agencies_untold)  # fmt: skip
+    return custody
+
+
+def record_night_one(actor: Actor, custody: CustodyEpisode, night_one: NightOne) -> CustodyEpisode:
+    if not policies.can_record_night_one(actor, custody):
+        require(actor.is_staff, "Only our staff record this.")
+        raise Conflict("Her first night is recorded once she has been released.")
+    custody.night_one = night_one
+    db.session.flush()
+    audit.record(actor, "custody.night_one", custody, night_one=night_one.value)
+    return custody
+
+
+def record_recall(actor: Actor, custody: CustodyEpisode, data: dict[str, Any]) -> CustodyEpisode:
+    """She was recalled: the plan is kept, the timeline starts again from the new date."""
+    if not policies.can_record_recall(actor, custody):
+        require(actor.is_staff, "Only our staff record a recall.")
+        raise Conflict("Only a released woman can be recalled.")
+    custody.status, custody.released_on = CustodyStatus.IN_CUSTODY, None
+    custody.told_before_release, custody.agencies_untold, custody.night_one = None, None, None
+    custody.cycle += 1
+    facts = {name: getattr(custody, name) for name in RELEASE_FIELDS}
+    facts.update(custody_type=dates.CustodyType.RECALLED, nominal_release_on=data["nominal_release_on"],
+                 release_type=data.get("release_type") or dates.ReleaseType.FIXED_TERM_RECALL)  # fmt: skip
+    _check_facts(facts)
+    for name, value in facts.items():
+        setattr(custody, name, value)
+    for name in ("date_told_by", "date_told_on"):
+        if name in data:
+            setattr(custody, name, data[name])
+    _recompute(custody)
+    db.session.flush()
+    audit.record(actor, "custody.recalled", custody, cycle=custody.cycle)
+    _replan(actor, custody)
+    tell_agencies(actor, custody, reason="recalled")
+    return custody
