@@ -4,9 +4,10 @@ deadlines pass.
 
 Invariants:
 - A referral is sent only if, at that moment, a valid consent or safeguarding
-  decision covers the agency, the purpose ``referral`` and every data category
-  it shares; its details are shown outside the host organisation only while
-  such a basis is still valid, and every such view is logged.
+  decision covers the agency, the referral's purpose (``referral`` or
+  ``release_planning``) and every data category it shares; its details are
+  shown outside the host organisation only while such a basis is still
+  valid, and every such view is logged.
 - It is addressed to an active contact (or to the agency's partner leads),
   never to someone who has left; when a contact leaves, or one of our staff,
   their open referrals move through the open-work contract (``work.py``).
@@ -15,6 +16,8 @@ Invariants:
 - Status changes follow ``states.TRANSITIONS`` and are atomic: of two
   simultaneous acknowledgements, exactly one succeeds.
 - Each reminder or escalation is sent once, and never to someone who has left.
+- No deadline is later than the day its work is ``needed_by`` (nor earlier
+  than the day it was set).
 """
 
 from __future__ import annotations

@@ -33,14 +33,14 @@ ACTIONS: dict[str, Action] = {
         schemas.EmptyIn,
         None,
         "Send a draft (host organisation). 422 with `missing` unless a valid consent or safeguarding decision "
-        "covers the agency, the purpose `referral` and every data category; sets `acknowledge_by` and "
-        "`recipient_contact_id`.",
+        "covers the agency, the referral's `purpose` and every data category; sets `acknowledge_by` (no later "
+        "than `needed_by`) and `recipient_contact_id`.",
     ),
     "acknowledge": Action(
         lambda actor, r, _d: services.acknowledge_referral(actor, r),
         schemas.EmptyIn,
         None,
-        "Acknowledge a sent referral (the receiving agency).",
+        "Acknowledge a sent referral (the receiving agency); sets `decide_by` (no later than `needed_by`).",
     ),
     "accept": Action(
         lambda actor, r, _d: services.accept_referral(actor, r),

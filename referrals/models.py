@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agencies.models import Agency, Contact
-from consent.models import ServiceUser
+from consent.models import Purpose, ServiceUser
 from consent.sharing import SharedOnBasis
 from hub.auth.models import User
 from hub.db import Model, TimestampMixin, enum_column, utcnow
@@ -19,6 +19,11 @@ from referrals.states import Status
 class Urgency(enum.StrEnum):
     ROUTINE = "routine"
     URGENT = "urgent"
+
+
+# What a referral may be for: the purposes of her consent that a referral can rest on (a forum
+# discussion is shared through the forum, never through a referral).
+REFERRAL_PURPOSES = (Purpose.REFERRAL.value, Purpose.RELEASE_PLANNING.value)
 
 
 class Referral(SharedOnBasis, TimestampMixin, Model):
@@ -41,13 +46,21 @@ class Referral(SharedOnBasis, TimestampMixin, Model):
     data_categories: Mapped[list[str]] = mapped_column(sa.JSON)
     reason: Mapped[str] = mapped_column(sa.Text, comment="personal data: shown only while a basis is valid")
     urgency: Mapped[Urgency] = mapped_column(enum_column(Urgency, "urgency"), default=Urgency.ROUTINE)
+    # The purpose of her consent every basis check for this referral asks about (one of
+    # REFERRAL_PURPOSES): sending it, showing her details, logging each disclosure.
+    purpose: Mapped[str] = mapped_column(
+        sa.String(24), default=Purpose.REFERRAL.value, server_default=Purpose.REFERRAL.value
+    )
+    # The day the work it asks for is needed by (release planning sets it from a plan item's due
+    # date): no deadline on it is ever later than this, nor earlier than the day it is set.
+    needed_by: Mapped[dt.date | None]
     status: Mapped[Status] = mapped_column(enum_column(Status, "referral_status"), default=Status.DRAFT, index=True)
     sent_at: Mapped[dt.datetime | None]
     acknowledge_by: Mapped[dt.date | None] = mapped_column(index=True)
     acknowledged_at: Mapped[dt.datetime | None]
     decide_by: Mapped[dt.date | None] = mapped_column(index=True)
     # The deadline it is waiting on now: acknowledge_by while sent, decide_by while acknowledged,
-    # else none. Stored (and kept in step by every status change, ``services._move``) so that the
+    # else none. Stored (and kept in step by every status change, ``changes.move``) so that the
     # inbox's order, "overdue" and the chase job are read from an index at any size.
     due_on: Mapped[dt.date | None]
     decided_at: Mapped[dt.datetime | None]
@@ -60,6 +73,12 @@ class Referral(SharedOnBasis, TimestampMixin, Model):
     agency: Mapped[Agency] = relationship()
     recipient_contact: Mapped[Contact | None] = relationship(foreign_keys=[recipient_contact_id])
     sender: Mapped[User | None] = relationship(foreign_keys=[sender_user_id])
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "purpose IN (" + ", ".join(f"'{p}'" for p in REFERRAL_PURPOSES) + ")", name="purpose_for_referrals"
+        ),
+    )
 
 
 # The partner inbox: an agency's referrals from sent on, those waiting on a deadline first (soonest

@@ -1,8 +1,9 @@
 """Who may see and act on a referral, and in which state: one function per use case.
 
-- Host staff (admin, manager, practitioner) see every referral; they create,
-  send, cancel and message, and resume a referral put on hold because the
-  basis for sharing ended (once her consent is recorded again).
+- Host staff (admin, manager, practitioner) and the hub's own jobs see every
+  referral; they create, send, cancel, message and reschedule, and resume a
+  referral put on hold because the basis for sharing ended (once her consent
+  is recorded again).
 - The receiving agency's staff and systems see referrals to their agency from
   ``sent`` on, and her details only while a basis is valid; they acknowledge,
   accept, decline, start, hold, resume (their own holds only), complete and
@@ -23,7 +24,7 @@ from collections.abc import Callable
 
 from hub.permissions import Actor, Conflict, Denied, HubError, Role
 from referrals.models import Referral
-from referrals.states import TRANSITIONS, Side, Status
+from referrals.states import OPEN, TRANSITIONS, Side, Status
 
 
 def side_of(actor: Actor, referral: Referral) -> Side | None:
@@ -104,6 +105,12 @@ def can_resume_referral(actor: Actor, referral: Referral) -> bool:
         return False
     side = side_of(actor, referral)
     return side is (Side.SENDER if referral.basis_lost else Side.RECIPIENT)
+
+
+def can_reschedule_referral(actor: Actor, referral: Referral) -> bool:
+    """Move the day an open referral's work is needed by: our staff, or the hub's own jobs (release
+    planning, when her release date moves). A closed referral's deadlines are history."""
+    return side_of(actor, referral) is Side.SENDER and referral.status in OPEN
 
 
 def can_post_message(actor: Actor, referral: Referral) -> bool:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from consent import sharing
-from consent.models import DataCategory, Purpose, ServiceUser
+from consent.models import DataCategory, ServiceUser
 from hub.auth.models import User
 from hub.db import db, today
 from hub.permissions import Actor, NotFound
@@ -135,8 +135,10 @@ def details_and_basis(actor: Actor, referral: Referral) -> tuple[Details, sharin
     # Another agency's partner, or a referral that never reached the agency: nothing to see.
     if not policies.can_see_referral(actor, referral) or referral.basis_lost:
         return Details(False), None
+    # The basis must cover the purpose this referral is for (a release-planning referral needs her
+    # consent to release planning), checked now, not only when it was sent.
     basis = sharing.find_basis(
-        referral.service_user_id, referral.agency_id, Purpose.REFERRAL.value, set(referral.data_categories)
+        referral.service_user_id, referral.agency_id, referral.purpose, set(referral.data_categories)
     )
     if isinstance(basis, sharing.Missing):
         return Details(False), None
@@ -177,7 +179,7 @@ def glimpses_and_bases(actor: Actor, referrals: list[Referral]) -> dict[int, tup
         return {}
     found = sharing.find_bases_at_agency(
         actor.agency_id or 0,
-        [(r.service_user_id, Purpose.REFERRAL.value, set(r.data_categories)) for r in candidates],
+        [(r.service_user_id, r.purpose, set(r.data_categories)) for r in candidates],
     )
     valid = [(r, b) for r, b in zip(candidates, found, strict=True) if not isinstance(b, sharing.Missing)]
     named = {r.service_user_id for r, _ in valid if DataCategory.IDENTITY.value in r.data_categories}

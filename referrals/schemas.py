@@ -7,10 +7,10 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from consent.models import DataCategory
+from consent.models import DataCategory, Purpose
 from hub.web.apidoc import ResponseSchema
 from hub.web.fields import ID_RANGE, LONG, required
-from referrals.models import Urgency
+from referrals.models import REFERRAL_PURPOSES, Urgency
 from referrals.states import Status
 
 
@@ -25,6 +25,19 @@ class ReferralIn(ma.Schema):
     )
     reason = fields.String(validate=validate.Length(min=5, max=LONG), **required("Say what you are asking for"))
     urgency = fields.Enum(Urgency, by_value=True, load_default=Urgency.ROUTINE)
+    purpose = fields.String(
+        validate=validate.OneOf(REFERRAL_PURPOSES, error="Choose referral or release_planning"),
+        load_default=Purpose.REFERRAL.value,
+        metadata={
+            "enum": list(REFERRAL_PURPOSES),
+            "description": "The purpose of her consent it rests on: `release_planning` for work on her release plan.",
+        },
+    )
+    needed_by = fields.Date(
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "The day the work is needed by: no deadline on the referral falls after it."},
+    )
 
     @ma.post_load
     def _values(self, data: dict[str, Any], **_kw: Any) -> dict[str, Any]:
@@ -87,6 +100,8 @@ class ReferralOut(ResponseSchema):
     recipient_contact_id = fields.Integer(allow_none=True)
     data_categories = fields.List(_named(DataCategory))
     urgency = fields.Enum(Urgency, by_value=True)
+    purpose = fields.String(metadata={"enum": list(REFERRAL_PURPOSES)})
+    needed_by = fields.Date(allow_none=True)
     sent_at = fields.DateTime(allow_none=True)
     acknowledge_by = fields.Date(allow_none=True)
     acknowledged_at = fields.DateTime(allow_none=True)
@@ -184,6 +199,8 @@ REFERRAL_EXAMPLE: dict[str, Any] = {
     "recipient_contact_id": 12,
     "data_categories": ["identity", "housing"],
     "urgency": "urgent",
+    "purpose": "referral",
+    "needed_by": None,
     "sent_at": "2026-11-30T10:02:11+00:00",
     "acknowledge_by": "2026-12-01",
     "acknowledged_at": None,

@@ -6,14 +6,19 @@ state the referral must be in), enforces invariants, changes state, audits,
 notifies (in the same transaction) and flushes; the caller commits.
 Notifications carry the referral's reference, the agency, the deadline and
 a link: never her name or any detail of her life.
+
+Every basis check (sending, resuming, showing her details, logging each
+disclosure, holding when a basis ends) asks about the referral's own
+``purpose``. A deadline is never later than the referral's ``needed_by``
+(its last working day on or before), nor earlier than the day it is set.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm.attributes import set_committed_value
 
 from agencies import queries as directory
 from agencies.models import Agency, AgencyKind, Contact
@@ -21,37 +26,19 @@ from consent import sharing
 from consent.models import DisclosureKind, Purpose, ServiceUser
 from hub import audit
 from hub.auth.models import User
-from hub.db import db, today, utcnow
+from hub.db import db, london_date, today, utcnow
 from hub.db import new_reference as db_new_reference
 from hub.notifications import services as notifications
 from hub.notifications.models import Notification
-from hub.permissions import Actor, Conflict, Invalid, require
-from hub.settings_access import settings
-from hub.workdays import add_working_days
-from referrals import notify, policies, queries
-from referrals.models import Referral, ReferralEvent, ReferralMessage, Urgency
-from referrals.states import SHARED_OPEN, TRANSITIONS, Side, Status, due_on
-
-PURPOSE = Purpose.REFERRAL.value
+from hub.permissions import Actor, Invalid, require
+from referrals import deadlines, notify, policies, queries
+from referrals.changes import move, record_event
+from referrals.models import REFERRAL_PURPOSES, Referral, ReferralMessage, Urgency
+from referrals.states import SHARED_OPEN, TRANSITIONS, Side, Status
 
 
 def _new_reference() -> str:
     return db_new_reference("R", Referral.reference)
-
-
-def _event(actor: Actor, referral: Referral, action: str, before: Status | None, note: str = "") -> None:
-    db.session.add(
-        ReferralEvent(
-            referral_id=referral.id,
-            action=action,
-            from_status=before.value if before else None,
-            to_status=referral.status.value,
-            actor_kind=actor.actor_kind,
-            actor_id=actor.actor_id,
-            actor_agency_id=actor.agency_id,
-            note=note,
-        )
-    )
 
 
 def _authorise(allowed: bool, actor: Actor, referral: Referral, action: str) -> None:
@@ -71,42 +58,22 @@ def _recipient_for(agency: Agency, requested: Contact | None) -> Contact | None:
     return key if key is not None and key.is_active else None
 
 
-def _acknowledge_days(agency: Agency, urgency: Urgency) -> int:
-    cfg = settings()
-    if urgency is Urgency.URGENT:
-        return min(cfg.acknowledge_days_urgent, agency.acknowledge_days or cfg.acknowledge_days_urgent)
-    return agency.acknowledge_days or cfg.acknowledge_days
-
-
-def _decide_days(agency: Agency) -> int:
-    return agency.decide_days or settings().decide_days
-
-
-_COLUMNS = [(prop.key, prop.columns[0]) for prop in sa.inspect(Referral).column_attrs]
-
-
-def _move(referral: Referral, sources: set[Status] | frozenset[Status], target: Status, **values: Any) -> None:
-    """Change status atomically: only if it is still in ``sources`` (a compare-and-set UPDATE; else 409),
-    keeping ``due_on`` (the deadline it waits on) in step with the new status."""
-    values["due_on"] = due_on(
-        target, values.get("acknowledge_by", referral.acknowledge_by), values.get("decide_by", referral.decide_by)
-    )
-    # UPDATE ... RETURNING refreshes the referral's columns in the same round trip, leaving what was
-    # loaded with it (agency, contact, the woman) in place rather than loading each again.
-    row = db.session.execute(
-        sa.update(Referral)
-        .where(Referral.id == referral.id, Referral.status.in_([s.value for s in sources]))
-        .values(status=target, updated_at=utcnow(), **values)
-        .returning(*(column for _, column in _COLUMNS))
-        .execution_options(synchronize_session=False)
-    ).first()
-    if row is None:
-        db.session.refresh(referral)
-        raise Conflict(
-            f"This referral is now {referral.status.label.lower()}: it cannot go from there to {target.label.lower()}."
+def _require_basis(referral: Referral, detail: str, *, reveal: bool = True) -> sharing.Basis:
+    """A valid basis covering this referral's agency, purpose and categories now, else 422. Where the
+    purpose is what is lacking, ``missing`` names it, so the sender knows which consent to record."""
+    try:
+        return sharing.require_basis(
+            referral.service_user_id,
+            referral.agency_id,
+            referral.purpose,
+            set(referral.data_categories),
+            detail,
+            reveal=reveal,
         )
-    for (key, _), value in zip(_COLUMNS, row, strict=True):
-        set_committed_value(referral, key, value)
+    except sharing.NotCovered as exc:
+        if "purpose" in exc.extra.get("missing", {}):
+            exc.extra["missing"]["purpose"] = f"no valid basis covers the purpose {referral.purpose}"
+        raise
 
 
 def mark_referral_seen(actor: Actor, referral: Referral) -> int:
@@ -121,7 +88,7 @@ def _record(actor: Actor, referral: Referral, action: str, before: Status, note:
     if actor.agency_id is not None:
         acting_side = Notification.user_id.in_(sa.select(User.id).where(User.agency_id == actor.agency_id))
         notifications.mark_read_about(acting_side, f"/referrals/{referral.id}")
-    _event(actor, referral, action, before, note=note)
+    record_event(actor, referral, action, before, note=note)
     audit.record(actor, f"referral.{action}", referral, from_status=before.value, to_status=referral.status.value)
 
 
@@ -149,6 +116,9 @@ def create_referral(actor: Actor, data: dict[str, Any]) -> Referral:
     agency = db.session.get(Agency, data["agency_id"])
     if agency is None or agency.kind is AgencyKind.HOST:
         raise Invalid.on_field("agency_id", "Choose a partner agency")
+    purpose = data.get("purpose") or Purpose.REFERRAL.value
+    if purpose not in REFERRAL_PURPOSES:
+        raise Invalid.on_field("purpose", "A referral is for referral or release_planning")
     contact = None
     if data.get("contact_id") is not None:
         contact = db.session.get(Contact, data["contact_id"])
@@ -164,35 +134,31 @@ def create_referral(actor: Actor, data: dict[str, Any]) -> Referral:
         data_categories=sorted(set(data["data_categories"])),
         reason=data["reason"],
         urgency=data.get("urgency", Urgency.ROUTINE),
+        purpose=purpose,
+        needed_by=data.get("needed_by"),
         status=Status.DRAFT,
     )
     db.session.add(referral)
     db.session.flush()
-    _event(actor, referral, "create", None)
-    audit.record(actor, "referral.created", referral, service_user_id=person.id, agency_id=agency.id)
+    record_event(actor, referral, "create", None)
+    audit.record(actor, "referral.created", referral, service_user_id=person.id, agency_id=agency.id, purpose=purpose)
     return referral
 
 
 def send_referral(actor: Actor, referral: Referral) -> Referral:
     """Send a draft, if a valid basis covers it now; address it; start the clock."""
     _authorise(policies.can_send_referral(actor, referral), actor, referral, "send")
-    basis = sharing.require_basis(
-        referral.service_user_id,
-        referral.agency_id,
-        PURPOSE,
-        set(referral.data_categories),
-        "Her consent (or a safeguarding decision) does not cover this referral.",
-    )
+    basis = _require_basis(referral, "Her consent (or a safeguarding decision) does not cover this referral.")
     agency = referral.agency
     requested = db.session.get(Contact, referral.requested_contact_id) if referral.requested_contact_id else None
     recipient = _recipient_for(agency, requested)
     referral.rest_on(basis)
-    _move(
+    move(
         referral,
         {Status.DRAFT},
         Status.SENT,
         sent_at=utcnow(),
-        acknowledge_by=add_working_days(today(), _acknowledge_days(agency, referral.urgency)),
+        acknowledge_by=deadlines.acknowledge_by(agency, referral.urgency, today(), referral.needed_by),
         recipient_contact_id=recipient.id if recipient else None,
         consent_id=referral.consent_id,
         safeguarding_id=referral.safeguarding_id,
@@ -204,11 +170,11 @@ def send_referral(actor: Actor, referral: Referral) -> Referral:
         agency_id=referral.agency_id,
         kind=DisclosureKind.SENT,
         categories=referral.data_categories,
-        purpose=PURPOSE,
+        purpose=referral.purpose,
         context="referral",
         context_id=referral.id,
     )
-    _event(actor, referral, "send", Status.DRAFT)
+    record_event(actor, referral, "send", Status.DRAFT)
     audit.record(
         actor,
         "referral.sent",
@@ -234,12 +200,12 @@ def send_referral(actor: Actor, referral: Referral) -> Referral:
 def acknowledge_referral(actor: Actor, referral: Referral) -> Referral:
     _authorise(policies.can_acknowledge_referral(actor, referral), actor, referral, "acknowledge")
     before = referral.status
-    _move(
+    move(
         referral,
         TRANSITIONS["acknowledge"].sources,
         Status.ACKNOWLEDGED,
         acknowledged_at=utcnow(),
-        decide_by=add_working_days(today(), _decide_days(referral.agency)),
+        decide_by=deadlines.decide_by(referral.agency, today(), referral.needed_by),
     )
     return _recipient_moved(actor, referral, "acknowledge", before)
 
@@ -247,7 +213,7 @@ def acknowledge_referral(actor: Actor, referral: Referral) -> Referral:
 def accept_referral(actor: Actor, referral: Referral) -> Referral:
     _authorise(policies.can_accept_referral(actor, referral), actor, referral, "accept")
     before, now = referral.status, utcnow()
-    _move(
+    move(
         referral,
         TRANSITIONS["accept"].sources,
         Status.ACCEPTED,
@@ -261,7 +227,7 @@ def decline_referral(actor: Actor, referral: Referral, reason: str) -> Referral:
     _authorise(policies.can_decline_referral(actor, referral), actor, referral, "decline")
     reason = _reason(reason)
     before, now = referral.status, utcnow()
-    _move(
+    move(
         referral,
         TRANSITIONS["decline"].sources,
         Status.DECLINED,
@@ -275,7 +241,7 @@ def decline_referral(actor: Actor, referral: Referral, reason: str) -> Referral:
 def start_referral(actor: Actor, referral: Referral) -> Referral:
     _authorise(policies.can_start_referral(actor, referral), actor, referral, "start")
     before = referral.status
-    _move(referral, TRANSITIONS["start"].sources, Status.IN_PROGRESS)
+    move(referral, TRANSITIONS["start"].sources, Status.IN_PROGRESS)
     return _recipient_moved(actor, referral, "start", before)
 
 
@@ -283,14 +249,14 @@ def hold_referral(actor: Actor, referral: Referral, reason: str) -> Referral:
     _authorise(policies.can_hold_referral(actor, referral), actor, referral, "hold")
     reason = _reason(reason)
     before = referral.status
-    _move(referral, TRANSITIONS["hold"].sources, Status.ON_HOLD, held_from=before)
+    move(referral, TRANSITIONS["hold"].sources, Status.ON_HOLD, held_from=before)
     return _recipient_moved(actor, referral, "hold", before, reason)
 
 
 def complete_referral(actor: Actor, referral: Referral, outcome: str = "") -> Referral:
     _authorise(policies.can_complete_referral(actor, referral), actor, referral, "complete")
     before = referral.status
-    _move(referral, TRANSITIONS["complete"].sources, Status.COMPLETED, closed_at=utcnow(), outcome=outcome.strip())
+    move(referral, TRANSITIONS["complete"].sources, Status.COMPLETED, closed_at=utcnow(), outcome=outcome.strip())
     return _recipient_moved(actor, referral, "complete", before, outcome.strip())
 
 
@@ -299,11 +265,8 @@ def resume_referral(actor: Actor, referral: Referral) -> Referral:
     basis covers the referral again, and it returns to where it was."""
     _authorise(policies.can_resume_referral(actor, referral), actor, referral, "resume")
     ours = policies.side_of(actor, referral) is Side.SENDER
-    basis = sharing.require_basis(
-        referral.service_user_id,
-        referral.agency_id,
-        PURPOSE,
-        set(referral.data_categories),
+    basis = _require_basis(
+        referral,
         "There is no longer a valid basis for sharing this referral; record her consent again first."
         if ours
         else "Her details are no longer shared with your agency: the referral stays on hold until we contact you.",
@@ -312,7 +275,7 @@ def resume_referral(actor: Actor, referral: Referral) -> Referral:
     before = referral.status
     target = referral.held_from if referral.basis_lost and referral.held_from else Status.IN_PROGRESS
     referral.rest_on(basis)
-    _move(
+    move(
         referral,
         {Status.ON_HOLD},
         target,
@@ -341,7 +304,7 @@ def cancel_referral(actor: Actor, referral: Referral, reason: str) -> Referral:
     _authorise(policies.can_cancel_referral(actor, referral), actor, referral, "cancel")
     reason = _reason(reason)
     before = referral.status
-    _move(referral, TRANSITIONS["cancel"].sources, Status.CANCELLED, closed_at=utcnow())
+    move(referral, TRANSITIONS["cancel"].sources, Status.CANCELLED, closed_at=utcnow())
     _record(actor, referral, "cancel", before, reason)
     if before is not Status.DRAFT:
         label = notify.label(referral)
@@ -352,6 +315,52 @@ def cancel_referral(actor: Actor, referral: Referral, reason: str) -> Referral:
             f"Referral {label} has been cancelled by the sender.",
         )
     return referral
+
+
+# The day it is needed by ----------------------------------------------------------------------
+
+
+def reschedule_referral(actor: Actor, referral: Referral, needed_by: dt.date | None) -> bool:
+    """Move the day the work is needed by (release planning does, when her release date moves) and
+    bring the deadline it waits on into line: the agency's usual time from the day it was sent (or
+    acknowledged), capped by ``needed_by``. The recipient is told a new deadline by reference and
+    date only. True when that deadline moved; a closed referral is left as it was (False)."""
+    if not policies.can_reschedule_referral(actor, referral):
+        require(policies.side_of(actor, referral) is Side.SENDER, "Only our own staff move when work is needed by.")
+        return False  # closed: its deadlines are history
+    if needed_by == referral.needed_by:
+        return False  # asked again with the same day (a plan re-saved): nothing to record or tell
+    before, due_before = referral.status, referral.due_on
+    agency = referral.agency
+    values: dict[str, Any] = {"needed_by": needed_by}
+    if before is Status.SENT and referral.sent_at is not None:
+        sent_on = london_date(referral.sent_at)
+        values["acknowledge_by"] = deadlines.acknowledge_by(agency, referral.urgency, sent_on, needed_by)
+    elif before is Status.ACKNOWLEDGED and referral.acknowledged_at is not None:
+        values["decide_by"] = deadlines.decide_by(agency, london_date(referral.acknowledged_at), needed_by)
+    # The same compare-and-set UPDATE as a status change: due_on moves with the deadline, and a
+    # referral that changed status meanwhile answers 409 rather than taking a stale deadline.
+    move(referral, {before}, before, **values)
+    moved = referral.due_on != due_before
+    note = f"needed by moved to {needed_by:%-d %B %Y}" if needed_by else "needed by date removed"
+    record_event(actor, referral, "reschedule", before, note=note)
+    audit.record(
+        actor,
+        "referral.reschedule",
+        referral,
+        needed_by=needed_by.isoformat() if needed_by else None,
+        due_on=referral.due_on.isoformat() if referral.due_on else None,
+        deadline_moved=moved,
+    )
+    if moved:
+        label = notify.label(referral)
+        notify.tell_recipient(
+            referral,
+            "referral.reschedule",
+            f"New deadline for referral {label}",
+            f"The deadline for referral {label} has changed.{notify.deadline_note(referral)}",
+        )
+    return moved
 
 
 def _reason(reason: str) -> str:
@@ -407,7 +416,7 @@ def open_referral(actor: Actor, referral: Referral) -> queries.Details:
             agency_id=referral.agency_id,
             kind=DisclosureKind.VIEWED,
             categories=referral.data_categories,
-            purpose=PURPOSE,
+            purpose=referral.purpose,
             context="referral",
             context_id=referral.id,
         )
@@ -432,7 +441,7 @@ def glimpse_referrals(actor: Actor, referrals: list[Referral]) -> dict[int, quer
                     "agency_id": by_id[referral_id].agency_id,
                     "kind": DisclosureKind.VIEWED,
                     "categories": by_id[referral_id].data_categories,
-                    "purpose": PURPOSE,
+                    "purpose": by_id[referral_id].purpose,
                     "context": "referral_list",
                     "context_id": referral_id,
                 },
@@ -455,13 +464,15 @@ def hold_for_lost_basis(actor: Actor, ref: sharing.BasisRef, reason: str) -> int
     ).all()
     held = 0
     for referral in affected:
-        basis = sharing.find_basis(referral.service_user_id, referral.agency_id, PURPOSE, set(referral.data_categories))
+        basis = sharing.find_basis(
+            referral.service_user_id, referral.agency_id, referral.purpose, set(referral.data_categories)
+        )
         if isinstance(basis, sharing.Basis):
             referral.rest_on(basis)
             continue
         before = referral.status
-        _move(referral, SHARED_OPEN, Status.ON_HOLD, held_from=before, basis_lost=True)
-        _event(actor, referral, "hold", before, note=f"basis {reason}")
+        move(referral, SHARED_OPEN, Status.ON_HOLD, held_from=before, basis_lost=True)
+        record_event(actor, referral, "hold", before, note=f"basis {reason}")
         audit.record(actor, "referral.hold", referral, from_status=before.value, cause=f"basis {reason}")
         agency = referral.agency
         notify.tell_recipient(

@@ -28,7 +28,8 @@ from referrals.states import ACTION_LABELS, Status
 
 bp = Blueprint("referrals", __name__, template_folder="templates")
 PER_PAGE = 25
-PURPOSE = Purpose.REFERRAL.value
+# The send form makes referrals for the purpose ``referral``; release planning makes its own.
+FORM_PURPOSE = Purpose.REFERRAL.value
 # Actions that ask for words first: a reason, or the outcome.
 WITH_INPUT = {name: action.asks_for for name, action in ACTIONS.items() if action.asks_for}
 EVENT_LABELS = {
@@ -44,6 +45,7 @@ EVENT_LABELS = {
     "cancel": "Cancelled",
     "readdress": "Readdressed: the person it was addressed to has left",
     "reassign": "Passed to a colleague: the sender has left",
+    "reschedule": "Needed-by date changed",
 }
 URGENCY_OPTIONS = [
     (Urgency.ROUTINE.value, "Routine"),
@@ -156,10 +158,10 @@ def service_user_section(person: ServiceUser, actor: Actor | None = None, **_kw:
 # Sending -------------------------------------------------------------------------------
 
 
-def _missing_errors(exc: Invalid, agency_name: str) -> dict[str, list[str]]:
+def _missing_errors(exc: Invalid, agency_name: str, purpose: str = FORM_PURPOSE) -> dict[str, list[str]]:
     """What a consent check lacked, as form errors a person can act on."""
     if isinstance(exc, sharing.NotCovered) and "missing" in exc.extra:  # our own staff: say what is missing
-        return {"_schema": [exc.detail], **exc.missing.describe(agency_name, PURPOSE)}
+        return {"_schema": [exc.detail], **exc.missing.describe(agency_name, purpose)}
     return exc.errors or {"_schema": [exc.detail]}
 
 
@@ -207,7 +209,7 @@ def send_referral(service_user_id: str) -> Any:
                     flash(f"Referral {referral.reference} is saved as a draft. Nothing has been shared yet.")
                 return redirect(url_for("referrals.referral", referral_id=referral.id))
     coverage = sharing.coverage(person.id, agency.id)
-    rows = [(c, basis.describe() if (basis := coverage.covering(PURPOSE, c.value)) else "") for c in DataCategory]
+    rows = [(c, basis.describe() if (basis := coverage.covering(FORM_PURPOSE, c.value)) else "") for c in DataCategory]
     return render_template(
         "referrals/send.html",
         title=f"Refer {person.full_name} to {agency.name}",
@@ -251,6 +253,7 @@ def _referral_page(
         details=details,
         person=referral.service_user if details.visible else None,
         identity=details.identity,
+        purpose_label=Purpose(referral.purpose).label if referral.purpose != FORM_PURPOSE else None,
         events=events,
         messages=messages,
         names=names,
@@ -314,7 +317,7 @@ def act(referral_id: str, action: str) -> Any:
             return _action_page(
                 queries.get_referral(actor, number), action, exc.errors or {"_schema": [exc.detail]}, values, 422
             )
-        return _referral_page(actor, number, _missing_errors(exc, referral.agency.name), status=422)
+        return _referral_page(actor, number, _missing_errors(exc, referral.agency.name, referral.purpose), status=422)
     except Conflict as exc:
         return _referral_page(actor, number, {"_schema": [exc.detail]}, status=409)
     if action == "send":

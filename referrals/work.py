@@ -19,8 +19,8 @@ from hub.db import db
 from hub.permissions import Actor
 from hub.work import OpenWork, WorkItem
 from referrals import notify
+from referrals.changes import record_event
 from referrals.models import Referral
-from referrals.services import _event
 from referrals.states import SHARED_OPEN, Status
 
 SENT_BY_STAFF = "Open referrals they sent"
@@ -55,7 +55,7 @@ class ReferralWork(OpenWork):
             if (new_owner_id := takers.get(f"referral:{referral.id}")) is None:
                 continue  # added since the list was made: still held, so offboarding will not finish
             referral.handed_over_from_id, referral.sender_user_id = leaver_id, new_owner_id
-            _event(actor, referral, "reassign", referral.status, note="sender left")
+            record_event(actor, referral, "reassign", referral.status, note="sender left")
             audit.record(actor, "referral.reassigned", referral, to_user_id=new_owner_id)
             moved += 1
         db.session.flush()
@@ -70,7 +70,7 @@ class ReferralWork(OpenWork):
         ).all()
         for referral in affected:
             referral.recipient_contact_id = takeover_contact_id
-            _event(actor, referral, "readdress", referral.status, note="addressee left")
+            record_event(actor, referral, "readdress", referral.status, note="addressee left")
             audit.record(
                 actor, "referral.readdressed", referral, from_contact_id=contact_id, to_contact_id=takeover_contact_id
             )

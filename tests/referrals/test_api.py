@@ -44,6 +44,8 @@ REFERRAL_FIELDS = {
     "recipient_contact_id",
     "data_categories",
     "urgency",
+    "purpose",
+    "needed_by",
     "sent_at",
     "acknowledge_by",
     "acknowledged_at",
