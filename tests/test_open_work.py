@@ -28,9 +28,12 @@ from hub.permissions import Conflict, Invalid, Role
 from referrals import services as referrals
 from referrals.models import Referral
 from referrals.work import ReferralWork
+from releases import services as releases
+from releases.models import CustodyEpisode, PlanItem
+from releases.work import ReleaseWork
 from tests.helpers import make_agency, make_contact, make_user, post_form, sign_in
 
-FED = {DirectoryWork, CaseloadWork, ReferralWork}
+FED = {DirectoryWork, CaseloadWork, ReferralWork, ReleaseWork}
 
 
 def test_every_registered_provider_is_fed_by_these_tests(app: Any) -> None:
@@ -71,13 +74,27 @@ def _referral(staff: User, person: ServiceUser, agency_id: int, contact_id: int 
     return referral
 
 
+def _custody(staff: User, person: ServiceUser, probation_contact_id: int | None = None) -> CustodyEpisode:
+    prison = make_agency(AgencyKind.PRISON)
+    return releases.record_custody(
+        staff,
+        person,
+        {"prison_agency_id": prison.id, "custody_type": "remand", "release_type": "bail",
+         "nominal_release_on": today() + dt.timedelta(days=60), "probation_contact_id": probation_contact_id},
+    )  # fmt: skip
+
+
+def _plan_item(staff: User, custody: CustodyEpisode, **data: Any) -> PlanItem:
+    return releases.add_plan_item(staff, custody, {"pathway": "health", "title": "Register with a GP", **data})
+
+
 # A partner contact leaves -----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("successor", [True, False], ids=["with-successor", "no-successor"])
 def test_a_contact_who_leaves_holds_nothing_and_their_work_moves(successor: bool) -> None:
     staff = make_user(Role.PRACTITIONER)
-    agency = make_agency(AgencyKind.HOUSING)
+    agency = make_agency(AgencyKind.PROBATION)
     leaver_account = make_user(Role.PARTNER_LEAD, agency, name="Lou Leaver")
     leaver = db.session.scalar(sa.select(Contact).where(Contact.user_id == leaver_account.id))
     deputy = make_contact(agency, name="Dee Deputy")
@@ -87,7 +104,11 @@ def test_a_contact_who_leaves_holds_nothing_and_their_work_moves(successor: bool
     sent = _referral(staff, person, agency.id, leaver.id, send=True)
     acknowledged = _referral(staff, person, agency.id, leaver.id, send=True)
     referrals.acknowledge_referral(leaver_account, acknowledged)
-    assert {i.key.split(":")[0] for i in work.held_by_contact(leaver.id)} == {"agency-role", "referral"}
+    custody = _custody(staff, person, probation_contact_id=leaver.id)  # the leaver is her probation practitioner
+    item = _plan_item(staff, custody, agency_id=agency.id, contact_id=leaver.id)
+    assert {i.key.split(":")[0] for i in work.held_by_contact(leaver.id)} == {
+        "agency-role", "referral", "plan_item", "custody",
+    }  # fmt: skip
 
     takeover = directory.record_leaver(staff, leaver, left_on=today(), successor_id=next_one.id if successor else None)
 
@@ -97,22 +118,28 @@ def test_a_contact_who_leaves_holds_nothing_and_their_work_moves(successor: bool
     db.session.expire_all()
     for referral_id in (sent.id, acknowledged.id):
         assert db.session.get(Referral, referral_id).recipient_contact_id == expected.id
+    assert db.session.get(PlanItem, item.id).contact_id == expected.id
+    assert db.session.get(CustodyEpisode, custody.id).probation_contact_id == expected.id
     assert db.session.get(User, leaver_account.id).disabled_at is not None
 
 
 def test_a_contact_who_leaves_with_nobody_to_take_over_leaves_the_work_with_the_agency() -> None:
     staff = make_user(Role.PRACTITIONER)
-    agency = make_agency(AgencyKind.HOUSING)
+    agency = make_agency(AgencyKind.PROBATION)
     lone = make_contact(agency, name="Solo")
     agency.key_contact_id = lone.id
     person = _woman(staff, agency.id, ["housing"])
     referral = _referral(staff, person, agency.id, lone.id, send=True)
+    custody = _custody(staff, person, probation_contact_id=lone.id)
+    item = _plan_item(staff, custody, agency_id=agency.id, contact_id=lone.id)
 
     assert directory.record_leaver(staff, lone, left_on=today()) is None
 
     assert work.held_by_contact(lone.id) == []
     db.session.expire_all()
     assert db.session.get(Referral, referral.id).recipient_contact_id is None  # the agency's partner leads
+    assert db.session.get(PlanItem, item.id).contact_id is None  # the item names the agency alone
+    assert db.session.get(CustodyEpisode, custody.id).probation_contact_id is None
 
 
 # One of our staff leaves -------------------------------------------------------------------------
@@ -129,6 +156,7 @@ def _leaver_with_work() -> tuple[User, User, User, dict[str, Any]]:
     assert person.key_worker_id == leaver.id
     draft = _referral(leaver, person, agency.id, None, send=False)
     sent = _referral(leaver, person, agency.id, None, send=True)
+    item = _plan_item(leaver, _custody(leaver, person), owner_user_id=leaver.id)
     held = {i.key for i in work.held_by_staff(leaver.id)}
     assert held == {
         f"agency:{agency.id}",
@@ -136,8 +164,9 @@ def _leaver_with_work() -> tuple[User, User, User, dict[str, Any]]:
         f"service_user:{person.id}",
         f"referral:{draft.id}",
         f"referral:{sent.id}",
+        f"plan_item:{item.id}",
     }
-    return manager, leaver, taker, {"agency": agency, "person": person, "draft": draft, "sent": sent}
+    return manager, leaver, taker, {"agency": agency, "person": person, "draft": draft, "sent": sent, "item": item}
 
 
 def test_offboarding_hands_every_item_over_and_closes_the_account(client: Any) -> None:
@@ -149,6 +178,7 @@ def test_offboarding_hands_every_item_over_and_closes_the_account(client: Any) -
         "Contacts they know",
         "Women they are key worker for",
         "Open referrals they sent",
+        "Release plan items they own",
     ):
         assert section in form
     assert "Wren" not in form  # the handover names women by reference only
@@ -161,8 +191,11 @@ def test_offboarding_hands_every_item_over_and_closes_the_account(client: Any) -
     for name in ("draft", "sent"):
         referral = db.session.get(Referral, held[name].id)
         assert (referral.sender_user_id, referral.handed_over_from_id) == (taker.id, leaver.id)
+    assert db.session.get(PlanItem, held["item"].id).owner_user_id == taker.id
     pack = client.get(response.headers["Location"]).get_data(as_text=True)
     assert held["sent"].reference in pack and held["person"].reference in pack and "Tay Taker" in pack
+    custody = db.session.get(CustodyEpisode, held["item"].custody_id)
+    assert f"{custody.reference}: Register with a GP" in pack  # by the custody reference, never her name
 
     done = post_form(client, f"{response.headers['Location']}/complete", {}, token_from=response.headers["Location"])
     assert done.status_code == 302
@@ -183,8 +216,9 @@ def test_offboarding_without_a_default_needs_a_taker_for_every_item_and_changes_
         f"service_user-{held['person'].id}",
         f"referral-{held['draft'].id}",
         f"referral-{held['sent'].id}",
+        f"plan_item-{held['item'].id}",
     }
-    assert len(work.held_by_staff(leaver.id)) == 5  # nothing moved
+    assert len(work.held_by_staff(leaver.id)) == 6  # nothing moved
 
     sign_in(client, manager)
     page = post_form(
@@ -194,7 +228,7 @@ def test_offboarding_without_a_default_needs_a_taker_for_every_item_and_changes_
     )
     assert page.status_code == 422
     assert "Choose who takes this over" in page.get_data(as_text=True)
-    assert len(work.held_by_staff(leaver.id)) == 5
+    assert len(work.held_by_staff(leaver.id)) == 6
 
     takers = {item.key: taker.id for item in work.held_by_staff(leaver.id)}
     directory.offboard_staff(manager, leaver, takers, None)
