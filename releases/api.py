@@ -29,7 +29,7 @@ from hub.extensions import ApiBlueprint, api, csrf
 from hub.permissions import Actor, Invalid, NotFound, Scope
 from hub.web.guards import api_scope, current_actor, documented_scope
 from referrals import schemas as referral_schemas
-from releases import dates, policies, queries, schemas, services
+from releases import dates, notices, policies, queries, schemas, services
 from releases.models import CustodyEpisode
 
 blp = ApiBlueprint(
@@ -61,7 +61,7 @@ def host_scoped(scope: Scope) -> Callable[[Any], Any]:
 
 
 def custody_out(custody: CustodyEpisode, *, identity: bool = True) -> dict[str, Any]:
-    day = services.release_day_of(custody)
+    day = notices.release_day_of(custody)
     out = {name: getattr(custody, name) for name in schemas.CustodyOut._declared_fields if hasattr(custody, name)}
     out["release"] = day.as_dict()
     if not identity:
@@ -162,7 +162,7 @@ def _listed(actor: Actor, args: dict[str, Any]) -> list[dict[str, Any]]:
     shared = [(c, b) for c, b in queries.partner_releases(actor) if start <= c.expected_on <= end]
     sharing.disclose_many(actor, [
         (basis, {"service_user_id": c.service_user_id, "agency_id": actor.agency_id, "kind": DisclosureKind.VIEWED,
-                 "categories": services.NOTICE_CATEGORIES, "purpose": services.PURPOSE,
+                 "categories": notices.NOTICE_CATEGORIES, "purpose": notices.PURPOSE,
                  "context": "release_list", "context_id": c.id})
         for c, basis in shared
     ])  # fmt: skip

@@ -48,6 +48,14 @@ def can_change_plan(actor: Actor, custody: CustodyEpisode) -> bool:
     return actor.is_staff and custody.status is not CustodyStatus.TRANSFERRED
 
 
+def can_add_plan_item(actor: Actor, custody: CustodyEpisode) -> bool:
+    return can_change_plan(actor, custody)
+
+
+def can_change_plan_item(actor: Actor, custody: CustodyEpisode) -> bool:
+    return can_change_plan(actor, custody)
+
+
 def can_refer_plan_item(actor: Actor, custody: CustodyEpisode) -> bool:
     return can_change_plan(actor, custody)
 

@@ -13,22 +13,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from agencies.models import Agency, Contact
+from agencies.models import Agency, AgencyKind, Contact, ContactStatus
+from agencies.queries import current_holder as directory_holder
 from consent import sharing
 from consent.models import DataCategory, ServiceUser
+from hub.auth.models import User
 from hub.db import db, today
 from hub.permissions import Actor, NotFound
 from referrals.models import Referral
 from referrals.states import Status as ReferralStatus
 from releases import policies
-from releases.models import OPEN_ITEM, CustodyEpisode, CustodyStatus, PlanItem, ReleaseNotice
-from releases.services import NOTICE_CATEGORIES, PURPOSE, _named_contact, plan_agency_ids
+from releases.models import OPEN_ITEM, CustodyEpisode, CustodyStatus, ItemStatus, PlanItem, ReleaseNotice
+from releases.notices import NOTICE_CATEGORIES, PURPOSE, named_contact, plan_agency_ids
 
 BOARD_WEEKS = 8
 SOON_DAYS = 14
@@ -276,7 +278,7 @@ def who_knows(actor: Actor, custody: CustodyEpisode) -> list[Knows]:
         at, current = told.get(agency_id, (None, False))
         rows.append(
             Knows(agencies[agency_id], not isinstance(basis, sharing.Missing), missing, latest.get(agency_id),
-                  _named_contact(custody, agency_id), at, current)
+                  named_contact(custody, agency_id), at, current)
         )  # fmt: skip
     return sorted(rows, key=lambda row: (not row.gap, row.agency.name))
 
@@ -320,3 +322,140 @@ def partner_releases(actor: Actor, *, limit: int = 100) -> list[tuple[CustodyEpi
         agency_id, [(c.service_user_id, PURPOSE, set(NOTICE_CATEGORIES)) for c in candidates]
     )
     return [(c, b) for c, b in zip(candidates, answers, strict=True) if isinstance(b, sharing.Basis)]
+
+
+# What the release-planning pages look up ---------------------------------------------------------
+# Read-only helpers for ``views.py``: choices for its forms, and what a page needs for all its rows in
+# one statement (so the board and the partner list cost the same at any size).
+
+
+def prisons() -> list[Agency]:
+    return list(db.session.scalars(sa.select(Agency).where(Agency.kind == AgencyKind.PRISON).order_by(Agency.name)))
+
+
+def probation_practitioners() -> list[Contact]:
+    """Current contacts at probation agencies, with their agency (for the custody form's choice)."""
+    return list(
+        db.session.scalars(
+            sa.select(Contact)
+            .join(Agency, Agency.id == Contact.agency_id)
+            .options(joinedload(Contact.agency))
+            .where(Agency.kind == AgencyKind.PROBATION, Contact.status == ContactStatus.ACTIVE)
+            .order_by(Contact.name, Contact.id)
+        )
+    )
+
+
+def partner_contacts(agency_id: int | None = None) -> list[Contact]:
+    """Current contacts at partner agencies (or at one), with their agency."""
+    query = (
+        sa.select(Contact)
+        .join(Agency, Agency.id == Contact.agency_id)
+        .options(joinedload(Contact.agency))
+        .where(Agency.kind != AgencyKind.HOST, Contact.status == ContactStatus.ACTIVE)
+        .order_by(Agency.name, Contact.name, Contact.id)
+    )
+    if agency_id is not None:
+        query = query.where(Contact.agency_id == agency_id)
+    return list(db.session.scalars(query))
+
+
+def agency_names(ids: Iterable[int]) -> dict[int, str]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = db.session.execute(sa.select(Agency.id, Agency.name).where(Agency.id.in_(wanted)))
+    return {agency_id: name for agency_id, name in rows}  # noqa: C416 - typed rows
+
+
+def overdue_items_of(actor: Actor, *, limit: int = 50) -> list[tuple[PlanItem, CustodyEpisode, ServiceUser]]:
+    """Open plan items this member of staff holds whose due date has passed, of women still in custody."""
+    if not policies.can_view_custody(actor) or actor.actor_id is None:
+        return []
+    rows = db.session.execute(
+        sa.select(PlanItem, CustodyEpisode, ServiceUser)
+        .join(CustodyEpisode, CustodyEpisode.id == PlanItem.custody_id)
+        .join(ServiceUser, ServiceUser.id == CustodyEpisode.service_user_id)
+        .where(*overdue_item_clause(), PlanItem.owner_user_id == actor.actor_id)
+        .order_by(PlanItem.due_on, PlanItem.id)
+        .limit(limit)
+    ).all()
+    return [(item, custody, person) for item, custody, person in rows]
+
+
+def overdue_item_clause() -> list[sa.ColumnElement[bool]]:
+    """An open item past its due date, in a plan for a woman still in custody."""
+    return [PlanItem.status.in_(_OPEN), PlanItem.due_on < today(),
+            CustodyEpisode.status == CustodyStatus.IN_CUSTODY]  # fmt: skip
+
+
+def partner_release(actor: Actor, custody_id: int) -> tuple[CustodyEpisode, sharing.Basis]:
+    """One release as a partner may see it now, with the basis it is shown on; else a 404."""
+    custody = db.session.get(CustodyEpisode, custody_id) if not actor.is_staff else None
+    basis = partner_basis(actor, custody) if custody is not None else None
+    if custody is None or basis is None:
+        raise NotFound("No such release.")
+    return custody, basis
+
+
+def agency_items(agency_id: int, custody_ids: Sequence[int]) -> dict[int, list[PlanItem]]:
+    """What each of these plans asks of one agency (items not marked not needed), by custody."""
+    found: dict[int, list[PlanItem]] = {custody_id: [] for custody_id in custody_ids}
+    if not custody_ids:
+        return found
+    for item in db.session.scalars(
+        sa.select(PlanItem)
+        .where(PlanItem.custody_id.in_(custody_ids), PlanItem.agency_id == agency_id,
+               PlanItem.status != "not_needed")
+        .order_by(PlanItem.due_on.is_(None), PlanItem.due_on, PlanItem.id)
+    ):  # fmt: skip
+        found[item.custody_id].append(item)
+    return found
+
+
+def people(ids: Iterable[int]) -> dict[int, ServiceUser]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    return {p.id: p for p in db.session.scalars(sa.select(ServiceUser).where(ServiceUser.id.in_(wanted)))}
+
+
+def key_worker_contact(person: ServiceUser) -> tuple[str, Contact | None, Agency | None]:
+    """Who at the charity a partner (or she) should call about her: her key worker's name, their work
+    entry in the charity's directory (phone, email) if they have one, and the charity's own entry."""
+    host = db.session.scalar(sa.select(Agency).where(Agency.kind == AgencyKind.HOST))
+    if person.key_worker_id is None:
+        return "", None, host
+    worker = db.session.get(User, person.key_worker_id)
+    contact = db.session.scalar(
+        sa.select(Contact)
+        .join(Agency, Agency.id == Contact.agency_id)
+        .where(Contact.user_id == person.key_worker_id, Agency.kind == AgencyKind.HOST,
+               Contact.status == ContactStatus.ACTIVE)
+    )  # fmt: skip
+    active = worker is not None and worker.is_active
+    return (worker.name if worker is not None and active else ""), (contact if active else None), host
+
+
+_NOT_HAPPENING = frozenset({ItemStatus.NOT_NEEDED, ItemStatus.SUPPORT_DECLINED})
+
+
+def card_contacts(custody: CustodyEpisode, items: Sequence[PlanItem]) -> list[tuple[Contact, bool]]:
+    """The people to call named by her plan, after any leaver, once each: her probation practitioner
+    (marked True), then each partner item's contact (or its agency's key contact where it names nobody)."""
+    found: list[tuple[Contact, bool]] = []
+    candidates: list[tuple[Contact | None, bool]] = [(custody.probation_contact, True)]
+    for item in items:
+        if item.agency_id is None or item.status in _NOT_HAPPENING:
+            continue
+        candidates.append((item.contact if item.contact is not None else _key_contact(item.agency_id), False))
+    for contact, is_probation in candidates:
+        holder = None if contact is None else contact if contact.is_active else directory_holder(contact)
+        if holder is not None and holder.id not in {c.id for c, _p in found}:
+            found.append((holder, is_probation))
+    return found
+
+
+def _key_contact(agency_id: int) -> Contact | None:
+    agency = db.session.get(Agency, agency_id)
+    return db.session.get(Contact, agency.key_contact_id) if agency and agency.key_contact_id else None

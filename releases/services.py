@@ -18,16 +18,12 @@ Invariants:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
 
-from agencies import messaging
-from agencies import queries as directory
 from agencies.models import Agency, AgencyKind, Contact
-from consent import sharing
-from consent.models import DataCategory, DisclosureKind, Purpose, ServiceUser
+from consent.models import ServiceUser
 from hub import audit
 from hub.db import db, london_date, today
 from hub.db import new_reference as db_new_reference
@@ -47,26 +43,15 @@ from releases.models import (
     Responsible,
 )
 
-PURPOSE = Purpose.RELEASE_PLANNING.value
-# What telling an agency the release date shares: her sentence and release (criminal justice).
-NOTICE_CATEGORIES = frozenset({DataCategory.CRIMINAL_JUSTICE.value})
+# Re-exported (``X as X``) for the pages and jobs, which read them through services.
+from releases.notices import NOTICE_CATEGORIES as NOTICE_CATEGORIES
+from releases.notices import PURPOSE as PURPOSE
+from releases.notices import long_date as long_date
+from releases.notices import plan_agency_ids, tell_agencies
+from releases.notices import release_day_of as release_day_of
+
 RELEASE_FIELDS = ("custody_type", "sentence_kind", "sentenced_on", "term_days", "release_type", "nominal_release_on")
 _CLOSED_REFERRAL = {ReferralStatus.COMPLETED, ReferralStatus.DECLINED, ReferralStatus.CANCELLED}
-
-
-def long_date(day: dt.date) -> str:
-    return f"{day:%A} {day.day} {day:%B %Y}"
-
-
-def release_day_of(custody: CustodyEpisode) -> dates.ReleaseDay:
-    return dates.release_day(
-        custody.nominal_release_on,
-        custody_type=custody.custody_type,
-        release_type=custody.release_type,
-        sentence_kind=custody.sentence_kind,
-        sentenced_on=custody.sentenced_on,
-        term_days=custody.term_days,
-    )
 
 
 def _recompute(custody: CustodyEpisode) -> bool:
@@ -199,97 +184,6 @@ def _replan(actor: Actor, custody: CustodyEpisode) -> None:
     db.session.flush()
 
 
-# Telling the agencies in her plan --------------------------------------------------------------
-
-
-def plan_agency_ids(custody: CustodyEpisode) -> list[int]:
-    """The partner agencies in her plan: those with an item (not marked not needed), and her probation
-    practitioner's. The prison gave us the date, so it is not among those told."""
-    ids = db.session.scalars(
-        sa.select(PlanItem.agency_id)
-        .where(PlanItem.custody_id == custody.id, PlanItem.agency_id.is_not(None),
-               PlanItem.status != ItemStatus.NOT_NEEDED)
-        .distinct()
-    ).all()  # fmt: skip
-    found = {i for i in ids if i is not None}
-    if custody.probation_contact_id is not None:
-        contact = db.session.get(Contact, custody.probation_contact_id)
-        if contact is not None:
-            found.add(contact.agency_id)
-    found.discard(custody.prison_agency_id)
-    return sorted(found)
-
-
-def _named_contact(custody: CustodyEpisode, agency_id: int) -> Contact | None:
-    """Whom at an agency the plan names (its items' contact, her probation practitioner), after any leaver."""
-    candidates = db.session.scalars(
-        sa.select(Contact)
-        .join(PlanItem, PlanItem.contact_id == Contact.id)
-        .where(PlanItem.custody_id == custody.id, PlanItem.agency_id == agency_id)
-        .order_by(PlanItem.id)
-    ).all()
-    probation = custody.probation_contact
-    if probation is not None and probation.agency_id == agency_id:
-        candidates = [probation, *candidates]
-    for contact in candidates:
-        holder = contact if contact.is_active else directory.current_holder(contact)
-        if holder is not None:
-            return holder
-    agency = db.session.get(Agency, agency_id)
-    key = db.session.get(Contact, agency.key_contact_id) if agency and agency.key_contact_id else None
-    return key if key is not None and key.is_active else None
-
-
-def _notice_text(custody: CustodyEpisode) -> tuple[str, str]:
-    subject = f"Release {custody.reference}: expected {long_date(custody.expected_on)}"
-    body = f"The release {custody.reference} is expected on {long_date(custody.expected_on)}."
-    if custody.earliest_on is not None:
-        body += f" It could be as early as {long_date(custody.earliest_on)}."
-    if custody.statutory_on != custody.expected_on:
-        body += f" It will be no later than {long_date(custody.statutory_on)}."
-    return subject, body + " Please plan for the earliest day."
-
-
-def tell_agencies(
-    actor: Actor, custody: CustodyEpisode, *, reason: str, only: Iterable[int] | None = None
-) -> list[int]:
-    """Tell each agency in her plan (or ``only`` these) the dates, where her consent covers
-    release planning with it: one notice, one logged disclosure and one message each.
-    Returns the agencies told; those not covered stay gaps on "who knows"."""
-    if custody.status is not CustodyStatus.IN_CUSTODY:
-        return []
-    ids = plan_agency_ids(custody) if only is None else sorted(set(only) - {custody.prison_agency_id})
-    if not ids:
-        return []
-    bases = sharing.find_bases(custody.service_user_id, ids, PURPOSE, set(NOTICE_CATEGORIES))
-    subject, body = _notice_text(custody)
-    told: list[int] = []
-    for agency_id in ids:
-        basis = bases[agency_id]
-        if isinstance(basis, sharing.Missing):
-            continue
-        notice = ReleaseNotice(
-            custody_id=custody.id, agency_id=agency_id, expected_on=custody.expected_on,
-            earliest_on=custody.earliest_on,
-        )  # fmt: skip
-        notice.rest_on(basis)
-        db.session.add(notice)
-        sharing.disclose(
-            actor, basis, service_user_id=custody.service_user_id, agency_id=agency_id, kind=DisclosureKind.SENT,
-            categories=NOTICE_CATEGORIES, purpose=PURPOSE, context="release_notice", context_id=custody.id,
-        )  # fmt: skip
-        contact = _named_contact(custody, agency_id)
-        message = {"kind": "release.date", "subject": subject, "body": body, "link": f"/releases/{custody.id}"}
-        if contact is None or not messaging.tell_contact(contact, **message):
-            messaging.tell_agency_leads(agency_id, **message)
-        told.append(agency_id)
-    db.session.flush()
-    if told:
-        audit.record(actor, "custody.agencies_told", custody, reason=reason, agency_ids=told,
-                     expected_on=custody.expected_on.isoformat())  # fmt: skip
-    return told
-
-
 # The plan -------------------------------------------------------------------------------------
 
 
@@ -346,7 +240,7 @@ def _check_owner(owner_user_id: int | None) -> None:
 
 
 def add_plan_item(actor: Actor, custody: CustodyEpisode, data: dict[str, Any]) -> PlanItem:
-    require(policies.can_change_plan(actor, custody), "This plan can no longer be changed.")
+    require(policies.can_add_plan_item(actor, custody), "This plan can no longer be changed.")
     agency_id, contact_id = _partner_fields(data, None)
     _check_owner(data.get("owner_user_id"))
     responsible = data.get("responsible") or (Responsible.PARTNER if agency_id else Responsible.CHARITY)
@@ -364,7 +258,7 @@ def add_plan_item(actor: Actor, custody: CustodyEpisode, data: dict[str, Any]) -
 
 def change_plan_item(actor: Actor, item: PlanItem, data: dict[str, Any]) -> PlanItem:
     custody = db.session.get_one(CustodyEpisode, item.custody_id)
-    require(policies.can_change_plan(actor, custody), "This plan can no longer be changed.")
+    require(policies.can_change_plan_item(actor, custody), "This plan can no longer be changed.")
     before_agency = item.agency_id
     if "agency_id" in data or "contact_id" in data:
         if item.referral_id is not None and data.get("agency_id", item.agency_id) != item.agency_id:
@@ -379,6 +273,9 @@ def change_plan_item(actor: Actor, item: PlanItem, data: dict[str, Any]) -> Plan
     if "due_on" in data:
         item.due_on = data["due_on"]
         item.days_before = (custody.plan_on - data["due_on"]).days if data["due_on"] is not None else None
+        referral = db.session.get(Referral, item.referral_id) if item.referral_id is not None else None
+        if referral is not None and referral.status not in _CLOSED_REFERRAL:
+            referral_services.reschedule_referral(actor, referral, item.due_on)
     if "status" in data:
         status = ItemStatus(data["status"])
         item.done_on = today() if status is ItemStatus.DONE and item.status is not ItemStatus.DONE else item.done_on
