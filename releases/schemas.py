@@ -49,9 +49,19 @@ class CustodyIn(ReleaseFacts):
     date_told_on = FlexibleDate(allow_none=True)
 
 
-class CustodyPatch(CustodyIn):
-    class Meta:
-        partial = True
+class CustodyPatch(ma.Schema):
+    """Any of :class:`CustodyIn`'s fields; those given replace what was recorded."""
+
+    custody_type = _enum(CustodyType, "Choose remand, sentenced or recalled")
+    sentence_kind = _enum(SentenceKind, "Choose determinate, indeterminate or youth", allow_none=True)
+    sentenced_on = FlexibleDate(allow_none=True)
+    term_days = fields.Integer(strict=True, allow_none=True, validate=TERM_RANGE)
+    release_type = _enum(ReleaseType, "Choose a release type from the list")
+    prison_agency_id = fields.Integer(strict=True, validate=ID_RANGE)
+    nominal_release_on = FlexibleDate()
+    probation_contact_id = fields.Integer(strict=True, allow_none=True, validate=ID_RANGE)
+    date_told_by = SingleLineText(validate=validate.Length(max=200))
+    date_told_on = FlexibleDate(allow_none=True)
 
 
 class ReleasedIn(ma.Schema):
@@ -82,7 +92,7 @@ class CustodyOut(ResponseSchema):
     service_user_id = fields.Integer()
     prison_agency_id = fields.Integer()
     custody_type = _named(CustodyType)
-    sentence_kind = fields.String(allow_none=True, metadata={"enum": [m.value for m in SentenceKind]})
+    sentence_kind = fields.String(allow_none=True, metadata={"enum": [*(m.value for m in SentenceKind), None]})
     sentenced_on = fields.Date(allow_none=True)
     term_days = fields.Integer(allow_none=True)
     release_type = _named(ReleaseType)
@@ -94,7 +104,7 @@ class CustodyOut(ResponseSchema):
     release = fields.Nested(ReleaseOut)
     released_on = fields.Date(allow_none=True)
     agencies_untold = fields.Integer(allow_none=True)
-    night_one = fields.String(allow_none=True, metadata={"enum": [m.value for m in NightOne]})
+    night_one = fields.String(allow_none=True, metadata={"enum": [*(m.value for m in NightOne), None]})
     created_at = fields.DateTime()
 
 
@@ -106,9 +116,9 @@ class ReleaseListArgs(ma.Schema):
 
 
 class ReleaseListOut(CustodyOut):
-    items_not_done = fields.Integer()
-    items_overdue = fields.Integer()
-    status_colour = fields.String(metadata={"enum": ["red", "amber", "green"]})
+    items_not_done = fields.Integer(allow_none=True)
+    items_overdue = fields.Integer(allow_none=True)
+    status_colour = fields.String(allow_none=True, metadata={"enum": ["red", "amber", "green", None]})
 
 
 class PlanItemIn(ma.Schema):
