@@ -56,7 +56,7 @@ from referrals.models import Referral
 from referrals.states import Status as ReferralStatus
 from releases.catalogue import MILESTONES, Milestone
 from releases.models import OPEN_ITEM, CustodyEpisode, CustodyStatus, MilestoneSent, PlanItem, Responsible
-from releases.services import NOTICE_CATEGORIES, PURPOSE, long_date
+from releases.notices import NOTICE_CATEGORIES, PURPOSE, long_date
 
 BATCH = 500  # custody episodes per batch: each batch is one short transaction when the job commits it
 KIND = "release.milestone"
