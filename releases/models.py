@@ -108,6 +108,8 @@ class CustodyEpisode(TimestampMixin, Model):
 sa.Index("ix_custody_by_expected", CustodyEpisode.status, CustodyEpisode.expected_on, CustodyEpisode.id)
 # The milestone job: by the day planned for.
 sa.Index("ix_custody_by_plan_on", CustodyEpisode.status, CustodyEpisode.plan_on)
+# The milestone three weeks after release: by the day she left.
+sa.Index("ix_custody_by_released_on", CustodyEpisode.status, CustodyEpisode.released_on)
 
 
 class Pathway(enum.StrEnum):

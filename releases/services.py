@@ -343,9 +343,9 @@ def refer_plan_item(actor: Actor, item: PlanItem, data: dict[str, Any]) -> Refer
 def record_release(actor: Actor, custody: CustodyEpisode, released_on: dt.date,
                    night_one: NightOne | None = None) -> CustodyEpisode:  # fmt: skip
     """She left prison: record the day, and which agencies in her plan had been told the date before."""
-    require(policies.can_record_release(actor, custody), "Only our staff record a release.")
     if not policies.can_record_release(actor, custody):
-        raise Conflict("This custody is not open.")
+        require(actor.is_staff, "Only our staff record a release.")
+        raise Conflict("This custody is not open: she has already been released.")
     if released_on > today():
         raise Invalid.on_field("released_on", "The day she left cannot be in the future")
     if custody.sentenced_on is not None and released_on < custody.sentenced_on:

@@ -57,6 +57,7 @@ def upgrade():
     with op.batch_alter_table('custody_episodes', schema=None) as batch_op:
         batch_op.create_index('ix_custody_by_expected', ['status', 'expected_on', 'id'], unique=False)
         batch_op.create_index('ix_custody_by_plan_on', ['status', 'plan_on'], unique=False)
+        batch_op.create_index('ix_custody_by_released_on', ['status', 'released_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_custody_episodes_prison_agency_id'), ['prison_agency_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_custody_episodes_probation_contact_id'), ['probation_contact_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_custody_episodes_service_user_id'), ['service_user_id'], unique=False)
@@ -151,6 +152,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_custody_episodes_service_user_id'))
         batch_op.drop_index(batch_op.f('ix_custody_episodes_probation_contact_id'))
         batch_op.drop_index(batch_op.f('ix_custody_episodes_prison_agency_id'))
+        batch_op.drop_index('ix_custody_by_released_on')
         batch_op.drop_index('ix_custody_by_plan_on')
         batch_op.drop_index('ix_custody_by_expected')
 

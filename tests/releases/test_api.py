@@ -210,11 +210,6 @@ def test_the_release_records_who_had_not_been_told(api: Api, clock: Any) -> None
     assert released.json["night_one"] == "other_housed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="releases.services.record_release checks can_record_release with require() first, so a custody "
-    "already released answers 403, not API.md's 409 (its Conflict branch is unreachable)",
-)
 def test_releasing_twice_is_409_and_changes_nothing(api: Api) -> None:
     made = api.record()
     first = api.call("POST", f"/custody/{made['id']}/released", json={"released_on": "2026-02-02"})
