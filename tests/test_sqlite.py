@@ -103,3 +103,59 @@ def test_add_contact_and_record_a_leaver(signed_in):
 def test_audit_chain_verifies_on_sqlite(sqlite_app):
     result = sqlite_app.test_cli_runner().invoke(args=["hub", "audit", "verify"])
     assert result.exit_code == 0, result.output
+
+
+def test_release_planning_works_on_sqlite(sqlite_app, signed_in):
+    """Record custody with a Friday release, refer a plan item through the consent gate, move the date
+    (deadlines follow, agencies told), run the milestone job twice (once each), see the board."""
+    import datetime as dt
+
+    from consent import services as consent_services
+    from consent.models import ConsentMethod, ServiceUser
+    from hub.db import today
+    from hub.scheduler import collect_jobs, run_job
+    from releases import services as release_services
+    from releases.models import MilestoneSent, ReleaseNotice
+
+    with sqlite_app.app_context():
+        manager = db.session.scalar(sa.select(User).where(User.email == "manager@northgate.example.org"))
+        prison = db.session.scalar(sa.select(Agency).where(Agency.kind == "prison"))
+        health = db.session.scalar(sa.select(Agency).where(Agency.kind == "health"))
+        assert prison is not None and health is not None
+        person = consent_services.create_service_user(manager, {"given_name": "Sqlite", "family_name": "Release"})
+        consent_services.record_consent(manager, person, {
+            "agency_id": health.id, "purposes": ["referral", "release_planning"],
+            "data_categories": ["identity", "criminal_justice", "physical_health"],
+            "method": ConsentMethod.WRITTEN, "given_on": today()})  # fmt: skip
+        friday = today() + dt.timedelta(days=(4 - today().weekday()) % 7 + 49)
+        custody = release_services.record_custody(manager, db.session.get(ServiceUser, person.id), {
+            "prison_agency_id": prison.id, "custody_type": "sentenced", "sentence_kind": "determinate",
+            "sentenced_on": today() - dt.timedelta(days=60), "term_days": 240, "release_type": "automatic",
+            "nominal_release_on": friday, "needs": ["gp_register", "release_pack"]})  # fmt: skip
+        assert custody.expected_on < custody.statutory_on == friday
+        item = next(i for i in custody_items(custody.id) if i.title.startswith("Register"))
+        referral = release_services.refer_plan_item(
+            manager,
+            item,
+            {"agency_id": health.id, "data_categories": ["identity", "physical_health"], "reason": "GP, please"},
+        )
+        assert referral.purpose == "release_planning" and referral.acknowledge_by <= item.due_on
+        release_services.change_custody(manager, custody, {"nominal_release_on": friday - dt.timedelta(days=7)})
+        assert referral.needed_by == item.due_on
+        told = db.session.scalars(sa.select(ReleaseNotice.agency_id).where(ReleaseNotice.custody_id == custody.id))
+        assert sorted(told) == [health.id, health.id]  # told the first date, then the new one
+        db.session.commit()
+        custody_id = custody.id
+    job = next(j for j in collect_jobs() if j.id == "releases.milestones")
+    assert [run_job(sqlite_app, job), run_job(sqlite_app, job)] == ["ok", "ok"]
+    with sqlite_app.app_context():
+        sent = db.session.scalars(sa.select(MilestoneSent).where(MilestoneSent.custody_id == custody_id)).all()
+        assert [m.milestone for m in sent] == ["8w"]  # 6 to 7 weeks to go: the 8-week milestone, once
+    page = signed_in.get("/releases")
+    assert page.status_code == 200 and "Sqlite Release" in page.get_data(as_text=True)
+
+
+def custody_items(custody_id):
+    from releases.models import PlanItem
+
+    return db.session.scalars(sa.select(PlanItem).where(PlanItem.custody_id == custody_id)).all()
