@@ -25,10 +25,15 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from hub import registry, work
+    from hub.web import needs
     from releases import api, views
+    from releases.needs import release_needs
     from releases.work import ReleaseWork
 
     work.register(app, ReleaseWork())
+    needs.register_needs(app, release_needs)
+    # One section for our staff (the board) and partners (the releases shared with them) alike.
+    needs.register_nav(app, needs.NavItem("releases", "Releases", "releases.board", 35, covers=("releases.",)))
     registry.register(app, "service_user_sections", views.service_user_section)
     app.register_blueprint(views.bp)
     api.register(app)
