@@ -80,6 +80,13 @@ class Seed:
     keyworker_name: str = "Robin Keyworker"
     officer_email: str = "pat.officer@example.org"
     officer_name: str = "Pat Officer"
+    # The release journey: a key worker, a prison, and a GP practice whose lead has an account.
+    planner_email: str = "jo.planner@example.org"
+    planner_name: str = "Jo Planner"
+    prison_name: str = "HMP Testmoor"
+    practice_name: str = "Brookside GP Practice"
+    practice_lead_email: str = "gail.surgery@example.org"
+    practice_lead_name: str = "Gail Surgery"
 
 
 SEED = Seed(
@@ -160,6 +167,21 @@ def _seed() -> None:
     )
     officer_contact.user_id = officer.id
     agency_services.update_agency(SYSTEM, probation, {"key_contact_id": officer_contact.id})
+    agency_services.create_agency(SYSTEM, {"name": SEED.prison_name, "kind": AgencyKind.PRISON})
+    practice = agency_services.create_agency(SYSTEM, {"name": SEED.practice_name, "kind": AgencyKind.HEALTH})
+    for email, name, agency, role in ((SEED.planner_email, SEED.planner_name, host, Role.PRACTITIONER),
+                                      (SEED.practice_lead_email, SEED.practice_lead_name, practice,
+                                       Role.PARTNER_LEAD)):  # fmt: skip
+        account, _ = auth_services.create_user(
+            SYSTEM, email=email, name=name, agency_id=agency.id, role=role, password=PASSWORD
+        )
+        account.must_change_password = False
+        if agency is practice:  # a partner account belongs to a contact of its agency; here the key contact
+            lead = agency_services.add_contact(
+                SYSTEM, practice, {"name": name, "role": "Practice manager", "email": email, "phone": "0161 496 0200"}
+            )
+            lead.user_id = account.id
+            agency_services.update_agency(SYSTEM, practice, {"key_contact_id": lead.id})
     db.session.commit()
 
 

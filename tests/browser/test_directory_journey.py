@@ -91,7 +91,8 @@ def test_practitioner_records_a_leaver_and_successor(page: Page) -> None:
     # Directory, then a search by name
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Directory").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Partner directory")
-    expect(page.locator("#result-count")).to_have_text("3 agencies")
+    # The charity, housing, probation, and the prison and GP practice of the release journey
+    expect(page.locator("#result-count")).to_have_text("5 agencies")
     check_axe(page, checked)
     page.get_by_label("Search agencies and contacts").fill("Northside")
     page.get_by_role("button", name="Search").click()
