@@ -50,6 +50,8 @@ class Scope(enum.StrEnum):
     REFERRALS_WRITE = "referrals:write"
     RELEASES_READ = "releases:read"
     RELEASES_WRITE = "releases:write"
+    ROTA_READ = "rota:read"
+    ROTA_WRITE = "rota:write"
     ADMIN = "admin"
 
 

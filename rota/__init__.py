@@ -1,9 +1,37 @@
 """The weekly drop-in: sessions, slots, agency commitments, attendance and
 calendar feeds.
 
-Not written yet, and not loaded by the app: it is not in
-:data:`hub.modules.MODULES` and has no ``init_app``. The package exists now so
-that import-linter holds it to its place from the first line of code: it sits
-beside ``referrals`` and may import ``hub`` and ``agencies`` only. It never
-imports ``consent`` or ``referrals``: the rota holds no data about women.
+It sits beside ``referrals`` and imports ``hub`` and ``agencies`` only: it
+never imports ``consent`` or ``referrals``, because the rota holds no data
+about women (the session record is counts only, and no feed names her).
+
+Invariants:
+- Sessions are generated ahead by an idempotent, set-based job
+  (:mod:`rota.generation`): unique keys refuse a second session on a day, a
+  second wanted slot for a service, or a commitment applied twice.
+- A slot is held by one agency at most; taking it is a conditional UPDATE,
+  so of two agencies taking the last slot at once exactly one succeeds.
+- A partner acts only for its own agency; who attends another agency's slot
+  and every agency's reliability are not shown to other agencies.
+- Slots and commitments join the open-work contract (``work.py``): a leaver
+  holds none afterwards.
 """
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from hub import registry, work
+    from hub.web import needs
+    from rota import api, feeds, views
+    from rota.needs import rota_needs
+    from rota.work import RotaWork
+
+    work.register(app, RotaWork())
+    needs.register_needs(app, rota_needs)
+    needs.register_nav(app, needs.NavItem("rota", "Rota", "rota.index", 40, covers=("rota.",)))
+    registry.register(app, feeds.REGISTRY, feeds.rota_events)
+    app.register_blueprint(views.bp)
+    api.register(app)

@@ -31,9 +31,12 @@ from referrals.work import ReferralWork
 from releases import services as releases
 from releases.models import CustodyEpisode, PlanItem
 from releases.work import ReleaseWork
+from rota import services as rota
+from rota.models import RotaCommitment, RotaSlot, Service, SlotStatus
+from rota.work import RotaWork
 from tests.helpers import make_agency, make_contact, make_user, post_form, sign_in
 
-FED = {DirectoryWork, CaseloadWork, ReferralWork, ReleaseWork}
+FED = {DirectoryWork, CaseloadWork, ReferralWork, ReleaseWork, RotaWork}
 
 
 def test_every_registered_provider_is_fed_by_these_tests(app: Any) -> None:
@@ -88,6 +91,18 @@ def _plan_item(staff: User, custody: CustodyEpisode, **data: Any) -> PlanItem:
     return releases.add_plan_item(staff, custody, {"pathway": "health", "title": "Register with a GP", **data})
 
 
+def _rota(agency: Any, contact_id: int | None) -> tuple[RotaSlot, RotaCommitment]:
+    """A drop-in slot next week that the contact attends, and a standing commitment naming them."""
+    manager = make_user(Role.MANAGER)
+    session = rota.create_session(manager, {"date": today() + dt.timedelta(days=7), "starts_at": dt.time(10),
+                                            "ends_at": dt.time(14), "venue": "Example Hall"})  # fmt: skip
+    slot = rota.add_slot(manager, session, Service.HOUSING)
+    rota.take_slot(manager, slot, agency.id, contact_id)
+    commitment = rota.create_commitment(manager, {"agency_id": agency.id, "service": Service.HOUSING,
+                                                  "contact_id": contact_id, "starts_on": today()})  # fmt: skip
+    return slot, commitment
+
+
 # A partner contact leaves -----------------------------------------------------------------------
 
 
@@ -106,8 +121,9 @@ def test_a_contact_who_leaves_holds_nothing_and_their_work_moves(successor: bool
     referrals.acknowledge_referral(leaver_account, acknowledged)
     custody = _custody(staff, person, probation_contact_id=leaver.id)  # the leaver is her probation practitioner
     item = _plan_item(staff, custody, agency_id=agency.id, contact_id=leaver.id)
+    slot, commitment = _rota(agency, leaver.id)
     assert {i.key.split(":")[0] for i in work.held_by_contact(leaver.id)} == {
-        "agency-role", "referral", "plan_item", "custody",
+        "agency-role", "referral", "plan_item", "custody", "rota_slot", "rota_commitment",
     }  # fmt: skip
 
     takeover = directory.record_leaver(staff, leaver, left_on=today(), successor_id=next_one.id if successor else None)
@@ -120,6 +136,8 @@ def test_a_contact_who_leaves_holds_nothing_and_their_work_moves(successor: bool
         assert db.session.get(Referral, referral_id).recipient_contact_id == expected.id
     assert db.session.get(PlanItem, item.id).contact_id == expected.id
     assert db.session.get(CustodyEpisode, custody.id).probation_contact_id == expected.id
+    assert db.session.get(RotaSlot, slot.id).contact_id == expected.id
+    assert db.session.get(RotaCommitment, commitment.id).contact_id == expected.id
     assert db.session.get(User, leaver_account.id).disabled_at is not None
 
 
@@ -132,6 +150,7 @@ def test_a_contact_who_leaves_with_nobody_to_take_over_leaves_the_work_with_the_
     referral = _referral(staff, person, agency.id, lone.id, send=True)
     custody = _custody(staff, person, probation_contact_id=lone.id)
     item = _plan_item(staff, custody, agency_id=agency.id, contact_id=lone.id)
+    slot, _commitment = _rota(agency, None)  # nobody named: their key contact comes
 
     assert directory.record_leaver(staff, lone, left_on=today()) is None
 
@@ -140,6 +159,8 @@ def test_a_contact_who_leaves_with_nobody_to_take_over_leaves_the_work_with_the_
     assert db.session.get(Referral, referral.id).recipient_contact_id is None  # the agency's partner leads
     assert db.session.get(PlanItem, item.id).contact_id is None  # the item names the agency alone
     assert db.session.get(CustodyEpisode, custody.id).probation_contact_id is None
+    reopened = db.session.get(RotaSlot, slot.id)
+    assert (reopened.status, reopened.agency_id) == (SlotStatus.OPEN, None)  # nobody left to come: a gap again
 
 
 # One of our staff leaves -------------------------------------------------------------------------

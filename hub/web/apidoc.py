@@ -43,6 +43,10 @@ SCOPES: dict[str, str] = {
     "partner sees only the releases her consent shares with it).",
     Scope.RELEASES_WRITE: "Record custody, change release dates, release plans and their referrals, and the "
     "release itself (host-organisation systems only).",
+    Scope.ROTA_READ: "Read the drop-in rota: sessions, slots, gaps and standing commitments (a partner: who comes "
+    "only for its own agency's slots), and reliability (a partner: its own).",
+    Scope.ROTA_WRITE: "Take, confirm and give back drop-in slots and make standing commitments and calendar feeds (a "
+    "partner: its own agency only); host systems also run sessions and record them.",
     Scope.ADMIN: "List hub accounts: all of them for the host organisation, a partner's own otherwise.",
 }
 

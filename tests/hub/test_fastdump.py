@@ -15,6 +15,7 @@ from flask import Flask
 from marshmallow import fields
 
 from hub.web import fastdump
+from rota.schemas import ClockTime
 
 
 class Colour(enum.Enum):
@@ -38,6 +39,8 @@ def _values(field: fields.Field, depth: int = 0) -> list[Any]:
         return [None, aware, aware.replace(microsecond=0)]
     if isinstance(field, fields.Date):
         return [None, dt.date(2026, 3, 27)]
+    if isinstance(field, ClockTime):
+        return [None, dt.time(10), dt.time(9, 30)]
     if isinstance(field, fields.Boolean):
         return [None, True, False, 1, 0]
     if isinstance(field, fields.Integer):
