@@ -20,7 +20,7 @@ from hub.auth.services import active_managers
 from hub.db import db, today
 from hub.notifications.services import Message, notify_many
 from hub.scheduler import Job
-from rota import generation, notices, queries
+from rota import generation, links, notices, queries
 from rota.models import HELD, RotaSession, RotaSlot, SessionStatus, SlotStatus
 
 KIND = "rota.reminder"
@@ -45,9 +45,12 @@ def _reminder(session: RotaSession, slot: RotaSlot, days: int) -> tuple[str, str
     body = f"{agency} is down for {slot.service.label.lower()} at the drop-in on {notices.when(session)}, "
     body += f"at {session.venue}."
     if slot.status is SlotStatus.TAKEN:
-        body += "\n\nPlease confirm you are coming, or say you cannot (the charity will find cover)."
+        body += (
+            "\n\nPlease confirm you are coming, or say you cannot (the charity will find cover), with the "
+            "link below. It works without signing in, for this slot only, until the day."
+        )
     else:
-        body += "\n\nYou have confirmed: thank you. If that has changed, say so as soon as you can."
+        body += "\n\nYou have confirmed: thank you. If that has changed, say so as soon as you can with the link below."
     return subject, body
 
 
@@ -62,8 +65,11 @@ def send_reminders(on: dt.date | None = None) -> int:
         for session, slot in batch:
             subject, body = _reminder(session, slot, (session.date - on).days)
             key = f"rota:remind:{slot.id}:{label}:{session.date.isoformat()}:a{slot.agency_id}"
-            messages += notices.messages(KIND, subject, body, f"/rota/sessions/{session.id}", key,
-                                         people.get(slot.id, []))  # fmt: skip
+            messages += [
+                Message(KIND, subject, body, links.answer_path(slot, session, p.key), f"{key}:{p.key}", user=p.user,
+                        email=p.email)
+                for p in people.get(slot.id, [])
+            ]  # fmt: skip
     unconfirmed = [(s, slot) for s, slot in tomorrow if slot.status is SlotStatus.TAKEN]
     if unconfirmed:
         lines = "\n".join(

@@ -254,8 +254,9 @@ def _refusal(actor: Actor, slot: RotaSlot) -> Denied:
     return Denied("Only your agency's partner lead, or the person named to attend, can answer for this slot.")
 
 
-def confirm_slot(actor: Actor, slot: RotaSlot, contact_id_of_actor: int | None = None) -> RotaSlot:
-    """The agency confirms it is coming (again: no change)."""
+def confirm_slot(actor: Actor, slot: RotaSlot, contact_id_of_actor: int | None = None, by_link: str = "") -> RotaSlot:
+    """The agency confirms it is coming (again: no change). ``by_link``: the recipient of the reminder whose
+    answer link was followed (:mod:`rota.links`), recorded in the audit log."""
     if slot.status not in HELD:
         raise Conflict("Nobody holds this slot: take it first.")
     if not policies.can_confirm_slot(actor, slot, contact_id_of_actor):
@@ -264,12 +265,17 @@ def confirm_slot(actor: Actor, slot: RotaSlot, contact_id_of_actor: int | None =
     if slot.status is SlotStatus.TAKEN:
         slot.status, slot.confirmed_at = SlotStatus.CONFIRMED, utcnow()
         _event(slot, "confirmed", slot.agency_id)
-        audit.record(actor, "rota_slot.confirmed", slot, agency_id=slot.agency_id)
+        audit.record(actor, "rota_slot.confirmed", slot, agency_id=slot.agency_id, **_via(by_link))
     db.session.flush()
     return slot
 
 
-def cant_attend(actor: Actor, slot: RotaSlot, reason: str, contact_id_of_actor: int | None = None) -> int:
+def _via(by_link: str) -> dict[str, Any]:
+    return {"by_link": by_link} if by_link else {}
+
+
+def cant_attend(actor: Actor, slot: RotaSlot, reason: str, contact_id_of_actor: int | None = None,
+                by_link: str = "") -> int:  # fmt: skip
     """The agency cannot come: the slot is open again and the other agencies offering the service are asked
     to cover (the first to take it has it). Returns how many agencies were asked."""
     if slot.status not in HELD:
@@ -284,7 +290,7 @@ def cant_attend(actor: Actor, slot: RotaSlot, reason: str, contact_id_of_actor: 
     slot.taken_at = slot.confirmed_at = None
     db.session.flush()
     _event(slot, "cant_attend", leaving, reason)
-    audit.record(actor, "rota_slot.cant_attend", slot, agency_id=leaving)
+    audit.record(actor, "rota_slot.cant_attend", slot, agency_id=leaving, **_via(by_link))
     return _ask_for_cover(slot, session, exclude={leaving} if leaving else set())
 
 

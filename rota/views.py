@@ -21,15 +21,16 @@ from typing import Any
 import marshmallow as ma
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from marshmallow import fields, validate
+from werkzeug.datastructures import MultiDict
 
 from agencies import queries as directory
 from agencies.models import Agency, AgencyKind, Contact, ContactStatus
 from hub.db import db, today, unit_of_work
-from hub.permissions import Actor, Conflict, Denied, Invalid
+from hub.permissions import SYSTEM, Actor, Conflict, Denied, Invalid
 from hub.web.fields import ID_RANGE
 from hub.web.forms import load_form, path_id, submit
 from hub.web.guards import current_actor, public, signed_in
-from rota import feeds, policies, queries, schemas, services
+from rota import feeds, links, policies, queries, schemas, services
 from rota.models import Attendance, RotaSession, Service
 
 bp = Blueprint("rota", __name__, template_folder="templates")
@@ -484,4 +485,46 @@ def calendar_feed(token: str) -> Any:
     response = Response(body, mimetype="text/calendar")
     response.headers["Cache-Control"] = "private, max-age=300"
     response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+# Answer links: a reminder's recipient answers without signing in -------------------------------
+
+
+def _answerable(slot_id: str, who: str, mac: str) -> tuple[Any, RotaSession]:
+    found = links.valid(path_id(slot_id), who, mac) if slot_id.isdigit() and len(mac) <= 64 else None
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.route("/rota/answer/<slot_id>/<who>/<mac>", methods=["GET", "POST"])
+@public
+def answer(slot_id: str, who: str, mac: str) -> Any:
+    """The page a reminder links to: confirm, or say the agency cannot come. The link is the permission
+    (:mod:`rota.links`): it works for this slot while this agency holds it, until the day."""
+    slot, found = _answerable(slot_id, who, mac)
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+    done = ""
+    if request.method == "POST":
+        if request.form.get("answer") == "confirm":
+            with unit_of_work():
+                services.confirm_slot(SYSTEM, slot, by_link=who)
+            done = "confirmed"
+        else:
+            form = MultiDict([("reason", request.form.get("reason", ""))])  # the reason alone: "answer" is the button
+
+            def give_back(d: dict[str, Any]) -> int:
+                return services.cant_attend(SYSTEM, slot, d["reason"], by_link=who)
+
+            _, errors, values = submit(schemas.RotaReasonIn(), form, give_back)
+            if not errors:
+                done = "given_back"
+    response = Response(render_template(
+        "rota/answer.html", title="The drop-in: are you coming?", slot=slot, s=found, errors=errors, values=values,
+        done=done, agency=db.session.get(Agency, slot.agency_id) if slot.agency_id else None,
+    ), status=422 if errors else 200)  # fmt: skip
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
     return response
