@@ -159,3 +159,56 @@ def custody_items(custody_id):
     from releases.models import PlanItem
 
     return db.session.scalars(sa.select(PlanItem).where(PlanItem.custody_id == custody_id)).all()
+
+
+def test_the_drop_in_rota_works_on_sqlite(sqlite_app, signed_in):
+    """The demo's rota: generation run twice adds nothing, two agencies race for one slot (one wins),
+    "we can't come" reopens it and asks the others, reminders go once, the grid and a feed answer."""
+    import datetime as dt
+
+    import icalendar
+
+    from agencies.demo import DEMO_PASSWORD
+    from hub.db import today
+    from hub.permissions import Conflict
+    from hub.scheduler import collect_jobs, run_job
+    from rota import services as rota_services
+    from rota.models import RotaSession, RotaSlot, Service, SessionRecord, SlotStatus
+    from rota.queries import gaps
+
+    with sqlite_app.app_context():
+        before = db.session.scalar(sa.select(sa.func.count(RotaSession.id)))
+        assert before >= 12 and db.session.scalar(sa.select(sa.func.count(SessionRecord.session_id))) == 1
+        assert gaps(today(), today() + dt.timedelta(weeks=8)), "the demo shows housing gaps"
+    jobs = {j.id: j for j in collect_jobs()}
+    assert [run_job(sqlite_app, jobs["rota.generate-sessions"]) for _ in range(2)] == ["ok", "ok"]
+    with sqlite_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(RotaSession.id))) == before
+        manager = db.session.scalar(sa.select(User).where(User.email == "manager@northgate.example.org"))
+        harbour = db.session.scalar(sa.select(Agency).where(Agency.slug == "harbour-housing"))
+        riverside = db.session.scalar(sa.select(Agency).where(Agency.slug == "riverside-housing-options"))
+        slot = db.session.scalars(
+            sa.select(RotaSlot).join(RotaSession).where(RotaSlot.service == Service.HOUSING,
+                                                        RotaSlot.status == SlotStatus.OPEN,
+                                                        RotaSession.date > today() + dt.timedelta(days=8),
+                                                        RotaSession.status == "scheduled")
+            .order_by(RotaSession.date)).first()  # fmt: skip
+        assert slot is not None
+        rota_services.take_slot(manager, slot, harbour.id)
+        with pytest.raises(Conflict):
+            rota_services.take_slot(manager, slot, riverside.id)
+        assert rota_services.cant_attend(manager, slot, "No adviser free that day") >= 1  # Riverside asked
+        rota_services.take_slot(manager, slot, riverside.id)
+        db.session.commit()
+    assert [run_job(sqlite_app, jobs["rota.reminders"]) for _ in range(2)] == ["ok", "ok"]
+    page = signed_in.get("/rota")
+    assert page.status_code == 200 and "Riverside Council Housing Options" in page.get_data(as_text=True)
+    lead = sqlite_app.test_client()
+    assert _post(lead, "/sign-in", {"email": "lead@housing.example.org", "password": DEMO_PASSWORD}).status_code == 302
+    made = _post(lead, "/rota/feeds", {"agency_id": "all"})
+    address = re.search(r"/calendar/[A-Za-z0-9_-]+\.ics", made.get_data(as_text=True))
+    assert address, made.get_data(as_text=True)
+    feed = lead.get(address.group(0))
+    assert feed.status_code == 200
+    summaries = [str(e["SUMMARY"]) for e in icalendar.Calendar.from_ical(feed.data).walk("VEVENT")]
+    assert summaries and all(s.startswith("Drop-in: Riverside Council Housing Options") for s in summaries)

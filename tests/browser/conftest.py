@@ -14,6 +14,7 @@ in CI (``CI=true``), so a CI image that lost its browser cannot pass quietly.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from hub.app import create_app
 from hub.auth import services as auth_services
 from hub.db import db
 from hub.permissions import SYSTEM, Role
+from rota import services as rota_services
 from tests.conftest import _recreate_database, make_settings, own_database_url
 from tests.helpers import serving
 
@@ -87,6 +89,14 @@ class Seed:
     practice_name: str = "Brookside GP Practice"
     practice_lead_email: str = "gail.surgery@example.org"
     practice_lead_name: str = "Gail Surgery"
+    # The rota journey: a manager at the charity, the weekly drop-in (wanting housing support and an IDVA,
+    # nobody down for either), and a partner lead at the housing agency (``agency_name``) with an account.
+    manager_email: str = "mo.manager@example.org"
+    manager_name: str = "Mo Manager"
+    series_name: str = "Wonder Women Wednesdays"
+    rota_venue: str = "The Test Women's Centre, 7 Example Row, Testford"
+    rota_lead_email: str = "rhea.rota@example.org"
+    rota_lead_name: str = "Rhea Rota"
 
 
 SEED = Seed(
@@ -182,6 +192,26 @@ def _seed() -> None:
             )
             lead.user_id = account.id
             agency_services.update_agency(SYSTEM, practice, {"key_contact_id": lead.id})
+    manager, _ = auth_services.create_user(
+        SYSTEM, email=SEED.manager_email, name=SEED.manager_name, agency_id=host.id, role=Role.MANAGER,
+        password=PASSWORD,
+    )  # fmt: skip
+    manager.must_change_password = False
+    # The housing agency's partner lead: one of its contacts, not its key contact (the directory journey
+    # records that key contact leaving), so the rota journey names her as the one who comes.
+    rota_lead, _ = auth_services.create_user(
+        SYSTEM, email=SEED.rota_lead_email, name=SEED.rota_lead_name, agency_id=housing.id,
+        role=Role.PARTNER_LEAD, password=PASSWORD,
+    )  # fmt: skip
+    rota_lead.must_change_password = False
+    rota_contact = agency_services.add_contact(
+        SYSTEM, housing, {"name": SEED.rota_lead_name, "role": "Partnerships lead", "email": SEED.rota_lead_email}
+    )
+    rota_contact.user_id = rota_lead.id
+    rota_services.save_series(manager, None, {
+        "name": SEED.series_name, "weekday": 2, "starts_at": dt.time(10), "ends_at": dt.time(14),
+        "venue": SEED.rota_venue, "weeks_ahead": 8, "wanted_services": ["housing", "idva"],
+    })  # fmt: skip
     db.session.commit()
 
 

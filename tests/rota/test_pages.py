@@ -9,12 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import html as html_lib
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -25,25 +23,12 @@ from rota import generation, queries, services
 from rota.models import CalendarFeed, RotaCommitment, RotaSlot, Service, SessionRecord, SlotStatus
 from tests.conftest import count_queries
 from tests.helpers import make_agency, make_user, post_form, sign_in
-from tests.rota.world import RotaWorld, build, contact_of, session_on, slot_for
+from tests.rota.world import RotaWorld, contact_of, session_on, slot_for
 
 NOW = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)  # a Monday
 WED = dt.date(2026, 12, 9)
 NEXT_WED = dt.date(2026, 12, 16)
 LAST_WED = dt.date(2026, 12, 2)
-
-
-@pytest.fixture
-def clock() -> Iterator[Any]:
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def world(clock: Any) -> RotaWorld:
-    made = build()
-    db.session.commit()
-    return made
 
 
 def text_of(response: Any) -> str:
