@@ -243,6 +243,38 @@ def find_bases_at_agency(agency_id: int, wants: Sequence[tuple[int, str, set[str
     return answers
 
 
+def find_bases_many(
+    service_user_ids: Iterable[int], agency_ids: Iterable[int], purpose: str, categories: set[str]
+) -> dict[tuple[int, int], Basis | Missing]:
+    """For every woman and every agency (a forum's cases and its room), the basis covering sharing
+    these categories for this purpose now, or what is missing, keyed ``(service_user_id, agency_id)``.
+    Two queries however many women and agencies."""
+    people, ids = sorted(set(service_user_ids)), sorted(set(agency_ids))
+    if not people or not ids:
+        return {}
+    consents = db.session.scalars(
+        sa.select(ConsentRecord)
+        .where(ConsentRecord.service_user_id.in_(people), ConsentRecord.agency_id.in_(ids))
+        .order_by(ConsentRecord.expires_on.desc(), ConsentRecord.id.desc())
+    ).all()
+    decisions = db.session.scalars(
+        sa.select(SafeguardingDecision)
+        .where(SafeguardingDecision.service_user_id.in_(people), SafeguardingDecision.agency_id.in_(ids))
+        .order_by(SafeguardingDecision.id.desc())
+    ).all()
+    moment, on = _moment(None)
+    grouped: dict[tuple[int, int], list[_BasisRecord]] = {}
+    records: list[_BasisRecord] = [*consents, *decisions]
+    for record in records:
+        if record.valid_at(moment, on):
+            grouped.setdefault((record.service_user_id, record.agency_id), []).append(record)
+    return {
+        (person, agency_id): _decide(grouped.get((person, agency_id), []), str(purpose), set(categories))
+        for person in people
+        for agency_id in ids
+    }
+
+
 def find_basis(
     service_user_id: int, agency_id: int, purpose: str, categories: set[str], at: dt.datetime | None = None
 ) -> Basis | Missing:

@@ -52,6 +52,8 @@ class Scope(enum.StrEnum):
     RELEASES_WRITE = "releases:write"
     ROTA_READ = "rota:read"
     ROTA_WRITE = "rota:write"
+    FORUM_READ = "forum:read"
+    FORUM_WRITE = "forum:write"
     ADMIN = "admin"
 
 

@@ -47,6 +47,10 @@ SCOPES: dict[str, str] = {
     "only for its own agency's slots), and reliability (a partner: its own).",
     Scope.ROTA_WRITE: "Take, confirm and give back drop-in slots and make standing commitments and calendar feeds (a "
     "partner: its own agency only); host systems also run sessions and record them.",
+    Scope.FORUM_READ: "Read forums, meetings, agendas, cases by label (never who they are about, to a partner) and "
+    "actions (a partner: the meetings its agency is on the register of, and its own actions).",
+    Scope.FORUM_WRITE: "Give your agency's apologies and close its forum actions (a partner); host systems also run "
+    "forums, meetings, cases, actions and minutes.",
     Scope.ADMIN: "List hub accounts: all of them for the host organisation, a partner's own otherwise.",
 }
 
