@@ -161,8 +161,8 @@ def carried_actions(meeting: Meeting) -> list[ForumAction]:
     open (never dropped, however many meetings ago), and those closed since the last meeting."""
     earlier = sa.select(Meeting.id).where(Meeting.forum_id == meeting.forum_id,
                                           Meeting.starts_at < meeting.starts_at)  # fmt: skip
-    last = (
-        sa.select(Meeting.starts_at)
+    last = (  # when the last meeting was held (actions closed since are reported once)
+        sa.select(sa.func.coalesce(Meeting.held_at, Meeting.starts_at))
         .where(Meeting.forum_id == meeting.forum_id, Meeting.starts_at < meeting.starts_at,
                Meeting.status != MeetingStatus.CANCELLED)
         .order_by(Meeting.starts_at.desc()).limit(1).scalar_subquery()
