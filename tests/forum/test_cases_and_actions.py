@@ -136,8 +136,8 @@ def test_open_actions_carry_across_three_meetings_until_closed(world: ForumWorld
     action = services.add_action(world.practitioner, first, {"text": "Assess for emergency accommodation",
                                                              "agency_id": world.housing.id,
                                                              "due_on": dt.date(2026, 12, 22)})  # fmt: skip
-    done_soon = services.add_action(world.practitioner, first, {"text": "Share the risk plan", "agency_id":
-                                                                world.probation.id, "due_on": dt.date(2026, 12, 15)})  # fmt: skip
+    share = {"text": "Share the risk plan", "agency_id": world.probation.id, "due_on": dt.date(2026, 12, 15)}
+    done_soon = services.add_action(world.practitioner, first, share)
     db.session.commit()
     second = _hold(world, clock, first)
     services.close_action(world.probation_lead, done_soon, "done", "Shared")
@@ -206,7 +206,8 @@ def test_agreed_minutes_are_locked(world: ForumWorld, clock: Any) -> None:
     for change in (lambda: services.save_minutes(world.manager, world.meeting, "Changed"),
                    lambda: services.agree_minutes(world.manager, world.meeting),
                    lambda: services.add_action(world.practitioner, world.meeting,
-                                               {"text": "x", "agency_id": world.idva.id, "due_on": MEETING_DAY})):  # fmt: skip
+                                               {"text": "x", "agency_id": world.idva.id,
+                                                "due_on": MEETING_DAY})):  # fmt: skip
         with pytest.raises(Conflict):
             change()
     assert db.session.get(Meeting, world.meeting.id).minutes.startswith("Present: all four")

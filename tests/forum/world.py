@@ -101,4 +101,5 @@ def build() -> ForumWorld:
     meeting = services.schedule_meeting(manager, forum, {"starts_at": at_london(MEETING_DAY, dt.time(10, 0))})
     db.session.flush()
     return ForumWorld(host, probation, housing, drugs, idva, manager, practitioner, leads[probation.id],
-                      leads[housing.id], leads[drugs.id], leads[idva.id], worker, woman, other, forum, meeting)  # fmt: skip
+                      leads[housing.id], leads[drugs.id], leads[idva.id], worker, woman, other, forum,
+                      meeting)  # fmt: skip
