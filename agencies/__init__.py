@@ -24,14 +24,16 @@ _MANAGED = ("agencies.health", "agencies.staff", "agencies.offboard", "agencies.
 def init_app(app: Flask) -> None:
     from agencies import api, cli, queries, views
     from agencies.needs import directory_needs
+    from agencies.suggestions import single_points
     from agencies.work import DirectoryWork
-    from hub import registry, work
+    from hub import registry, suggestions, work
     from hub.auth import services as auth_services
     from hub.permissions import MANAGERS
     from hub.web import needs
 
     work.register(app, DirectoryWork())
     needs.register_needs(app, directory_needs)
+    suggestions.register(app, single_points)
     needs.register_nav(
         app,
         needs.NavItem("directory", "Directory", "agencies.directory", 10, covers=("agencies.",), exclude=_MANAGED),

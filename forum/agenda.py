@@ -23,7 +23,7 @@ from typing import Any
 from forum import audience, queries
 from forum.models import Forum, Meeting
 from hub import suggestions
-from hub.db import london_date
+from hub.db import london_date, today
 
 OPTIONAL = ("action_id", "case_id", "label", "repeat", "audience_agency_ids", "excluded_agency_ids", "agency_id",
             "status", "due_on", "overdue", "source")  # fmt: skip
@@ -67,7 +67,8 @@ def build(meeting: Meeting, forum: Forum) -> list[Item]:
                            "audience_agency_ids": hearing.included,
                            "excluded_agency_ids": hearing.excluded}))  # fmt: skip
     members = [m.agency_id for m in queries.members_of(forum.id)]
-    for s in suggestions.gather(members, london_date(meeting.starts_at)):
+    # Before the meeting, what stands today; afterwards, what stood on its day.
+    for s in suggestions.gather(members, min(today(), london_date(meeting.starts_at))):
         items.append(Item("suggestion", s.title, s.detail, s.link,
                           {"source": s.source, "agency_id": s.agency_id}))  # fmt: skip
     return items

@@ -46,6 +46,10 @@ def init_app(app: Flask) -> None:
             ),
         )  # fmt: skip
     registry.register(app, "service_user_sections", views.service_user_section)
+    from hub import suggestions
+    from referrals.suggestions import overdue_by_agency
+
+    suggestions.register(app, overdue_by_agency)
     app.register_blueprint(views.bp)
     api.register(app)
     handlers.connect()

@@ -35,5 +35,9 @@ def init_app(app: Flask) -> None:
     # One section for our staff (the board) and partners (the releases shared with them) alike.
     needs.register_nav(app, needs.NavItem("releases", "Releases", "releases.board", 35, covers=("releases.",)))
     registry.register(app, "service_user_sections", views.service_user_section)
+    from hub import suggestions
+    from releases.suggestions import releases_with_gaps
+
+    suggestions.register(app, releases_with_gaps)
     app.register_blueprint(views.bp)
     api.register(app)

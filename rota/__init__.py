@@ -33,5 +33,9 @@ def init_app(app: Flask) -> None:
     needs.register_needs(app, rota_needs)
     needs.register_nav(app, needs.NavItem("rota", "Rota", "rota.index", 40, covers=("rota.",)))
     registry.register(app, feeds.REGISTRY, feeds.rota_events)
+    from hub import suggestions
+    from rota.suggestions import rota_suggestions
+
+    suggestions.register(app, rota_suggestions)
     app.register_blueprint(views.bp)
     api.register(app)
