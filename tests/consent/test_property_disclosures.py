@@ -23,7 +23,11 @@ After every step it checks, from the stored timestamps alone (it never asks
 - sending succeeds exactly when such a basis exists, and is otherwise
   refused with what is missing;
 - no open, shared referral rests on a consent or decision that has been
-  withdrawn, expired, rejected or ended.
+  withdrawn, expired, rejected or ended;
+- a forum case is nominated exactly when some agency in the room is covered
+  for ``forum_discussion`` now (else refused with what is missing), and a
+  partner sees who a case is about only while its own agency is covered, each
+  such view logged once.
 
 Each example runs inside the session's savepoint within the test's
 transaction, and is rolled back when it ends.
@@ -62,6 +66,9 @@ from consent.models import (
     SafeguardingDecision,
     SafeguardingStatus,
 )
+from forum import audience as forum_audience
+from forum import services as forum
+from forum.models import ForumCase
 from hub.auth.models import User
 from hub.db import db, utcnow
 from hub.permissions import SYSTEM, Conflict, Denied, Invalid, Role
@@ -145,6 +152,18 @@ def valid_basis_exists(service_user_id: int, agency_id: int, cats: set[str], mom
     )
 
 
+def forum_basis_exists(service_user_id: int, agency_id: int, moment: dt.datetime) -> bool:
+    """The oracle for a forum case: her name (``identity``) may be heard, for ``forum_discussion``."""
+    cats = {"identity"}
+    return any(
+        covers(c, service_user_id, agency_id, "forum_discussion", cats) and consent_was_valid(c, moment)
+        for c in rows(ConsentRecord.__table__).values()
+    ) or any(
+        covers(d, service_user_id, agency_id, "forum_discussion", cats) and decision_was_valid(d, moment)
+        for d in rows(SafeguardingDecision.__table__).values()
+    )
+
+
 def disclosure_count() -> int:
     return db.session.scalar(sa.select(sa.func.count(Disclosure.id))) or 0
 
@@ -161,6 +180,7 @@ class Sharing(RuleBasedStateMachine):
         self.consents: list[int] = []
         self.decisions: list[int] = []
         self.referrals: list[int] = []
+        self.cases: list[int] = []
 
     @initialize(start=starts, agency_count=st.integers(min_value=2, max_value=3))
     def build_world(self, start: dt.datetime, agency_count: int) -> None:
@@ -180,6 +200,13 @@ class Sharing(RuleBasedStateMachine):
             consent.create_service_user(self.staff, {"given_name": name, "family_name": "Example"})
             for name in ("Ann", "Bea")
         ]
+        # A forum of every agency, meeting long after anything this machine does.
+        self.forum = forum.create_forum(
+            self.managers[0], {"name": "Forum", "member_agency_ids": [a.id for a in self.agencies]}
+        )
+        self.meeting = forum.schedule_meeting(
+            self.managers[0], self.forum, {"starts_at": dt.datetime(2035, 1, 9, 10, tzinfo=dt.UTC)}
+        )
         db.session.flush()
         self.ready = True
 
@@ -586,6 +613,64 @@ class Sharing(RuleBasedStateMachine):
         else:
             assert action == "resume" and not basis, refused
 
+    # The forum
+
+    @rule(person=pick, agency=pick, lasts_days=st.integers(min_value=1, max_value=30))
+    def consent_to_forum_discussion(self, person: int, agency: int, lasts_days: int) -> None:
+        """She agrees to be discussed at the forum with one agency (so that cases are often nominated)."""
+        self._moment_passes()
+        today = london_date(utcnow())
+        record = consent.record_consent(self.staff, self._person(person), {
+            "agency_id": self._agency(agency).id, "purposes": ["forum_discussion"], "data_categories": ["identity"],
+            "method": ConsentMethod.WRITTEN, "given_on": today, "expires_on": today + dt.timedelta(days=lasts_days),
+        })  # fmt: skip
+        self.consents.append(record.id)
+
+    @rule(person=pick)
+    def nominate_forum_case(self, person: int) -> None:
+        self._moment_passes()
+        she = self._person(person)
+        now = utcnow()
+        expected = any(forum_basis_exists(she.id, a.id, now) for a in self.agencies)
+        open_case = db.session.scalar(
+            sa.select(ForumCase.id).where(ForumCase.meeting_id == self.meeting.id, ForumCase.service_user_id == she.id)
+        )
+        before = disclosure_count()
+        try:
+            case, heard = forum.nominate_case(self.staff, self.meeting, {"service_user_id": she.id, "reason": "Risk"})
+        except Conflict:
+            assert open_case is not None
+            event("forum: already a case")
+        except Invalid as refused:
+            missing = refused.extra.get("missing")
+            assert not expected, "a case refused although an agency in the room was covered"
+            assert missing, "a refusal says what is missing"
+            event("forum: refused")
+        else:
+            assert expected, "a case nominated although no agency in the room was covered"
+            assert heard.included == [a.id for a in self.agencies if forum_basis_exists(she.id, a.id, now)]
+            self.cases.append(case.id)
+            event("forum: nominated")
+        assert disclosure_count() == before  # nominating tells nobody: the agenda carries the label
+
+    @precondition(lambda self: self.cases)
+    @rule(n=pick, viewer_agency=pick)
+    def partner_views_forum_case(self, n: int, viewer_agency: int) -> None:
+        self._moment_passes()
+        case = db.session.get(ForumCase, self.cases[n % len(self.cases)])
+        viewer = self.partners[self._agency(viewer_agency).id]
+        covered = forum_basis_exists(case.service_user_id, viewer.agency_id, utcnow())
+        before = disclosure_count()
+        heard = forum_audience.of_case_meeting(self.meeting, [case])
+        shown = forum.view_cases(viewer, [case], heard)
+        assert (case.id in shown) is covered, (
+            "a partner saw who a case is about without a valid basis"
+            if not covered
+            else "a covered agency in the room could not see who its case is about"
+        )
+        assert disclosure_count() == before + (1 if covered else 0)
+        event(f"forum view: {'named' if covered else 'label only'}")
+
     # Invariants
 
     @invariant()
@@ -611,7 +696,7 @@ class Sharing(RuleBasedStateMachine):
                 assert decision_was_valid(basis, moment), (d, basis)
             if d.kind is DisclosureKind.VIEWED:
                 assert d.actor_kind == "user" and users[d.actor_id].agency_id == d.agency_id, d
-            else:
+            elif d.context == "referral":
                 sent[d.context_id] = sent.get(d.context_id, 0) + 1
         shared = set(db.session.scalars(sa.select(Referral.id).where(Referral.sent_at.is_not(None))))
         assert set(sent) == shared and set(sent.values()) <= {1}, (sent, shared)
