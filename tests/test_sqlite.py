@@ -211,4 +211,33 @@ def test_the_drop_in_rota_works_on_sqlite(sqlite_app, signed_in):
     feed = lead.get(address.group(0))
     assert feed.status_code == 200
     summaries = [str(e["SUMMARY"]) for e in icalendar.Calendar.from_ical(feed.data).walk("VEVENT")]
-    assert summaries and all(s.startswith("Drop-in: Riverside Council Housing Options") for s in summaries)
+    drop_ins = [s for s in summaries if s.startswith("Drop-in")]
+    assert drop_ins and all(s.startswith("Drop-in: Riverside Council Housing Options") for s in drop_ins)
+    assert "Forum: Northgate Women's Safeguarding Forum" in summaries  # its forum meetings are in its feed too
+
+
+def test_the_forum_works_on_sqlite(sqlite_app, signed_in):
+    """The demo's forum: last month's open action is carried onto the next agenda with Ria Calder's case
+    (by label); partner staff of an agency she did not agree to see the label only; a nomination that
+    cannot stand is refused on the form."""
+    from agencies.demo import DEMO_PASSWORD
+    from forum.models import ForumCase, Meeting, MeetingStatus
+
+    with sqlite_app.app_context():
+        upcoming = db.session.scalar(sa.select(Meeting).where(Meeting.status == MeetingStatus.PLANNED))
+        case = db.session.scalar(sa.select(ForumCase).where(ForumCase.meeting_id == upcoming.id))
+        meeting_id, case_id, label = upcoming.id, case.id, case.label
+    agenda = signed_in.get(f"/api/v1/meetings/{meeting_id}/agenda")
+    assert agenda.status_code in (401, 403)  # the API takes a bearer token, not a browser session
+    page = signed_in.get(f"/forum/meetings/{meeting_id}/agenda").get_data(as_text=True)
+    assert label in page and "Offer a named worker" not in page and "Action FA-" in page and "Calder" not in page
+    assert "Ria Calder" in signed_in.get(f"/forum/cases/{case_id}").get_data(as_text=True)
+    lead = sqlite_app.test_client()  # Pathways: a member, not in her case's audience
+    assert (
+        _post(lead, "/sign-in", {"email": "worker@pathways.example.org", "password": DEMO_PASSWORD}).status_code == 302
+    )
+    seen = lead.get(f"/forum/cases/{case_id}")
+    assert seen.status_code == 200 and label in seen.get_data(as_text=True)
+    assert "Calder" not in seen.get_data(as_text=True)
+    refused = _post(signed_in, f"/forum/meetings/{meeting_id}/nominate", {"reference": "SU-NONE-NONE", "reason": "x"})
+    assert refused.status_code == 422
