@@ -21,6 +21,9 @@ from agencies.work import DirectoryWork
 from consent import services as consent_services
 from consent.models import ConsentMethod, ServiceUser
 from consent.work import CaseloadWork
+from forum import services as forum
+from forum.models import Forum, ForumAction, ForumMember
+from forum.work import ForumWork
 from hub import work
 from hub.auth.models import User
 from hub.db import db, today
@@ -36,7 +39,7 @@ from rota.models import RotaCommitment, RotaSlot, Service, SlotStatus
 from rota.work import RotaWork
 from tests.helpers import make_agency, make_contact, make_user, post_form, sign_in
 
-FED = {DirectoryWork, CaseloadWork, ReferralWork, ReleaseWork, RotaWork}
+FED = {DirectoryWork, CaseloadWork, ReferralWork, ReleaseWork, RotaWork, ForumWork}
 
 
 def test_every_registered_provider_is_fed_by_these_tests(app: Any) -> None:
@@ -103,6 +106,21 @@ def _rota(agency: Any, contact_id: int | None) -> tuple[RotaSlot, RotaCommitment
     return slot, commitment
 
 
+def _forum(agency: Any, contact_id: int | None, chair: User | None = None) -> tuple[ForumMember, ForumAction]:
+    """A forum the agency belongs to (the contact its representative), chaired by ``chair``, and an open
+    action of a meeting that the contact owns."""
+    manager = make_user(Role.MANAGER)
+    found = forum.create_forum(manager, {"name": "Example Forum", "member_agency_ids": [],
+                                         "chair_user_id": chair.id if chair else None})  # fmt: skip
+    member = forum.set_member(manager, found, agency.id, {"representative_contact_id": contact_id})
+    meeting = forum.schedule_meeting(manager, found, {"starts_at": dt.datetime.combine(
+        today() + dt.timedelta(days=14), dt.time(10), tzinfo=dt.UTC)})  # fmt: skip
+    action = forum.add_action(manager, meeting, {"text": "Assess for housing", "agency_id": agency.id,
+                                                 "owner_contact_id": contact_id,
+                                                 "due_on": today() + dt.timedelta(days=21)})  # fmt: skip
+    return member, action
+
+
 # A partner contact leaves -----------------------------------------------------------------------
 
 
@@ -122,8 +140,10 @@ def test_a_contact_who_leaves_holds_nothing_and_their_work_moves(successor: bool
     custody = _custody(staff, person, probation_contact_id=leaver.id)  # the leaver is her probation practitioner
     item = _plan_item(staff, custody, agency_id=agency.id, contact_id=leaver.id)
     slot, commitment = _rota(agency, leaver.id)
+    member, action = _forum(agency, leaver.id)
     assert {i.key.split(":")[0] for i in work.held_by_contact(leaver.id)} == {
-        "agency-role", "referral", "plan_item", "custody", "rota_slot", "rota_commitment",
+        "agency-role", "referral", "plan_item", "custody", "rota_slot", "rota_commitment", "forum_action",
+        "forum_member",
     }  # fmt: skip
 
     takeover = directory.record_leaver(staff, leaver, left_on=today(), successor_id=next_one.id if successor else None)
@@ -138,6 +158,8 @@ def test_a_contact_who_leaves_holds_nothing_and_their_work_moves(successor: bool
     assert db.session.get(CustodyEpisode, custody.id).probation_contact_id == expected.id
     assert db.session.get(RotaSlot, slot.id).contact_id == expected.id
     assert db.session.get(RotaCommitment, commitment.id).contact_id == expected.id
+    assert db.session.get(ForumAction, action.id).owner_contact_id == expected.id
+    assert db.session.get(ForumMember, member.id).representative_contact_id == expected.id
     assert db.session.get(User, leaver_account.id).disabled_at is not None
 
 
@@ -151,6 +173,7 @@ def test_a_contact_who_leaves_with_nobody_to_take_over_leaves_the_work_with_the_
     custody = _custody(staff, person, probation_contact_id=lone.id)
     item = _plan_item(staff, custody, agency_id=agency.id, contact_id=lone.id)
     slot, _commitment = _rota(agency, None)  # nobody named: their key contact comes
+    member, action = _forum(agency, lone.id)
 
     assert directory.record_leaver(staff, lone, left_on=today()) is None
 
@@ -161,6 +184,8 @@ def test_a_contact_who_leaves_with_nobody_to_take_over_leaves_the_work_with_the_
     assert db.session.get(CustodyEpisode, custody.id).probation_contact_id is None
     reopened = db.session.get(RotaSlot, slot.id)
     assert (reopened.status, reopened.agency_id) == (SlotStatus.OPEN, None)  # nobody left to come: a gap again
+    assert db.session.get(ForumAction, action.id).owner_contact_id is None  # the action stays with the agency
+    assert db.session.get(ForumMember, member.id).representative_contact_id is None
 
 
 # One of our staff leaves -------------------------------------------------------------------------
@@ -178,6 +203,7 @@ def _leaver_with_work() -> tuple[User, User, User, dict[str, Any]]:
     draft = _referral(leaver, person, agency.id, None, send=False)
     sent = _referral(leaver, person, agency.id, None, send=True)
     item = _plan_item(leaver, _custody(leaver, person), owner_user_id=leaver.id)
+    member, _action = _forum(make_agency(AgencyKind.HOUSING), None, chair=leaver)
     held = {i.key for i in work.held_by_staff(leaver.id)}
     assert held == {
         f"agency:{agency.id}",
@@ -186,8 +212,10 @@ def _leaver_with_work() -> tuple[User, User, User, dict[str, Any]]:
         f"referral:{draft.id}",
         f"referral:{sent.id}",
         f"plan_item:{item.id}",
+        f"forum_chair:{member.forum_id}",
     }
-    return manager, leaver, taker, {"agency": agency, "person": person, "draft": draft, "sent": sent, "item": item}
+    return manager, leaver, taker, {"agency": agency, "person": person, "draft": draft, "sent": sent, "item": item,
+                                    "forum_id": member.forum_id}  # fmt: skip
 
 
 def test_offboarding_hands_every_item_over_and_closes_the_account(client: Any) -> None:
@@ -200,6 +228,7 @@ def test_offboarding_hands_every_item_over_and_closes_the_account(client: Any) -
         "Women they are key worker for",
         "Open referrals they sent",
         "Release plan items they own",
+        "Forums they chair",
     ):
         assert section in form
     assert "Wren" not in form  # the handover names women by reference only
@@ -213,6 +242,7 @@ def test_offboarding_hands_every_item_over_and_closes_the_account(client: Any) -
         referral = db.session.get(Referral, held[name].id)
         assert (referral.sender_user_id, referral.handed_over_from_id) == (taker.id, leaver.id)
     assert db.session.get(PlanItem, held["item"].id).owner_user_id == taker.id
+    assert db.session.get(Forum, held["forum_id"]).chair_user_id == taker.id
     pack = client.get(response.headers["Location"]).get_data(as_text=True)
     assert held["sent"].reference in pack and held["person"].reference in pack and "Tay Taker" in pack
     custody = db.session.get(CustodyEpisode, held["item"].custody_id)
@@ -238,8 +268,9 @@ def test_offboarding_without_a_default_needs_a_taker_for_every_item_and_changes_
         f"referral-{held['draft'].id}",
         f"referral-{held['sent'].id}",
         f"plan_item-{held['item'].id}",
+        f"forum_chair-{held['forum_id']}",
     }
-    assert len(work.held_by_staff(leaver.id)) == 6  # nothing moved
+    assert len(work.held_by_staff(leaver.id)) == 7  # nothing moved
 
     sign_in(client, manager)
     page = post_form(
@@ -249,7 +280,7 @@ def test_offboarding_without_a_default_needs_a_taker_for_every_item_and_changes_
     )
     assert page.status_code == 422
     assert "Choose who takes this over" in page.get_data(as_text=True)
-    assert len(work.held_by_staff(leaver.id)) == 6
+    assert len(work.held_by_staff(leaver.id)) == 7
 
     takers = {item.key: taker.id for item in work.held_by_staff(leaver.id)}
     directory.offboard_staff(manager, leaver, takers, None)
