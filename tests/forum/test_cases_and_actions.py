@@ -19,7 +19,8 @@ import sqlalchemy as sa
 
 from agencies import services as agency_services
 from agencies.models import AgencyKind, ContactStatus
-from consent.models import Disclosure, DisclosureKind
+from consent import services as consent_services
+from consent.models import ConsentMethod, Disclosure, DisclosureKind
 from forum import agenda, jobs, queries, services
 from forum.audience import of_case_meeting
 from forum.models import CaseHearing, ForumAction, Meeting, MeetingStatus
@@ -27,6 +28,7 @@ from hub import work
 from hub.db import db
 from hub.notifications.models import Notification
 from hub.permissions import Conflict, Invalid
+from referrals.models import Referral
 from tests.forum.conftest import MEETING_MORNING
 from tests.forum.world import FAMILY_NAME, GIVEN_NAME, MEETING_DAY, ForumWorld, consent_for_forum, contact_of
 from tests.helpers import make_agency, sign_in
@@ -212,3 +214,29 @@ def test_agreed_minutes_are_locked(world: ForumWorld, clock: Any) -> None:
             change()
     assert db.session.get(Meeting, world.meeting.id).minutes.startswith("Present: all four")
     assert db.session.scalar(sa.select(sa.func.count(ForumAction.id))) == 0
+
+
+def test_an_action_asking_for_a_service_is_sent_as_a_referral_through_the_consent_gate(world: ForumWorld) -> None:
+    case, _ = _nominate(world)
+    action = services.add_action(world.practitioner, world.meeting, {
+        "text": "Assess her for emergency accommodation", "agency_id": world.housing.id, "case_id": case.id,
+        "due_on": dt.date(2026, 12, 18)})  # fmt: skip
+    db.session.commit()
+    with pytest.raises(Invalid) as refused:  # her forum consent is not a consent to a referral
+        services.refer_action(world.practitioner, action, {"data_categories": ["identity", "housing"]})
+    assert refused.value.extra["missing"]
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(Referral.id))) == 0
+    consent_services.record_consent(world.practitioner, world.woman, {
+        "agency_id": world.housing.id, "purposes": ["referral"], "data_categories": ["identity", "housing"],
+        "method": ConsentMethod.WRITTEN, "given_on": dt.date(2026, 12, 1)})  # fmt: skip
+    referral = services.refer_action(world.practitioner, action, {"data_categories": ["identity", "housing"]})
+    db.session.commit()
+    assert referral.status.value == "sent" and referral.needed_by == action.due_on
+    assert db.session.get(ForumAction, action.id).referral_id == referral.id
+    with pytest.raises(Conflict):
+        services.refer_action(world.practitioner, action, {"data_categories": ["identity"]})
+    # An action about her case is for an agency that may hear it.
+    with pytest.raises(Invalid):
+        call = {"text": "Call her", "agency_id": world.idva.id, "case_id": case.id, "due_on": dt.date(2026, 12, 18)}
+        services.add_action(world.practitioner, world.meeting, call)
