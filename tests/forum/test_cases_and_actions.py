@@ -237,6 +237,6 @@ def test_an_action_asking_for_a_service_is_sent_as_a_referral_through_the_consen
     with pytest.raises(Conflict):
         services.refer_action(world.practitioner, action, {"data_categories": ["identity"]})
     # An action about her case is for an agency that may hear it.
+    call = {"text": "Call her", "agency_id": world.idva.id, "case_id": case.id, "due_on": dt.date(2026, 12, 18)}
     with pytest.raises(Invalid):
-        call = {"text": "Call her", "agency_id": world.idva.id, "case_id": case.id, "due_on": dt.date(2026, 12, 18)}
         services.add_action(world.practitioner, world.meeting, call)
