@@ -34,10 +34,7 @@ def init_app(app: Flask) -> None:
 
     work.register(app, ForumWork())
     needs.register_needs(app, forum_needs)
-    # Under Manage for now: a seventh section on the top row wraps it at desktop width.
-    needs.register_nav(app, needs.NavItem("forum", "Forum", "forum.index", 64, covers=("forum.",), group="manage",
-                                          description="The multi-agency forum: meetings, agendas, cases heard only "
-                                          "by those she agreed to, actions and minutes."))  # fmt: skip
+    needs.register_nav(app, needs.NavItem("forum", "Forum", "forum.index", 45, covers=("forum.",)))
     registry.register(app, "calendar_events", feeds.forum_events)
     registry.register(app, "service_user_sections", views.service_user_section)
     app.register_blueprint(views.bp)

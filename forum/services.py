@@ -163,6 +163,8 @@ def schedule_meeting(actor: Actor, forum: Forum, data: dict[str, Any]) -> Meetin
     starts_at: dt.datetime = data["starts_at"]
     if starts_at <= utcnow():
         raise Invalid.on_field("starts_at", "Choose a time that has not passed")
+    if starts_at.year >= dt.MAXYEAR:  # its end (and the calendar's) would fall past the last representable day
+        raise Invalid.on_field("starts_at", "Choose a date before the year 9999")
     if db.session.scalar(sa.select(Meeting.id).where(Meeting.forum_id == forum.id, Meeting.starts_at == starts_at)):
         raise Conflict("The forum already meets at that time.")
     meeting = Meeting(forum_id=forum.id, starts_at=starts_at,

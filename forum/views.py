@@ -502,6 +502,7 @@ def action(action_id: str) -> Any:
                            can_refer=policies.can_refer_action(actor) and found.is_open and case_ is not None
                            and found.referral_id is None, close_options=CLOSE_OPTIONS,
                            categories=CATEGORY_OPTIONS, today=today(),
+                           can_see_actions=policies.can_see_accountability(actor, actor.agency_id),
                            owners=[(c.id, c.name) for c in
                                    queries.agency_contacts([found.agency_id]).get(found.agency_id, [])])  # fmt: skip
 

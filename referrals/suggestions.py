@@ -27,6 +27,6 @@ def overdue_by_agency(agency_ids: Sequence[int], on: dt.date) -> list[Suggestion
     ).all()
     return [
         Suggestion("referrals", f"{name}: {count} referral{'s' if count > 1 else ''} past the deadline",
-                   "Acknowledgements and decisions the agency has not yet given.", agency_id, "/referrals/overdue")
+                   "Acknowledgements and decisions the agency has not yet given.", agency_id, "/overdue")
         for agency_id, name, count in rows
     ]  # fmt: skip

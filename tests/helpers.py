@@ -164,3 +164,16 @@ def serving(app: Any) -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+
+
+def label_problems(html: str) -> list[str]:
+    """What is wrong with a page's form fields: ids used twice, ids that are not plain names (an escaped quote
+    in one means a template mangled the markup), and labels that name no field."""
+    ids = re.findall(r'\sid=("?)([^\s">]+)\1', html)
+    names = [value for _quote, value in ids]
+    problems = [f"id {value!r} is used {names.count(value)} times" for value in sorted(set(names))
+                if names.count(value) > 1]  # fmt: skip
+    problems += [f"id {value!r} is not a plain name" for quote, value in ids if not quote or "&" in value]
+    problems += [f"a label is for {target!r}, which is no field" for target in re.findall(r'\sfor="([^"]+)"', html)
+                 if target not in names]  # fmt: skip
+    return problems

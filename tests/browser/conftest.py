@@ -26,9 +26,11 @@ import pytest
 
 from agencies import services as agency_services
 from agencies.models import AgencyKind, Channel
+from consent import services as consent_services
+from consent.models import ConsentMethod
 from hub.app import create_app
 from hub.auth import services as auth_services
-from hub.db import db
+from hub.db import db, today
 from hub.permissions import SYSTEM, Role
 from rota import services as rota_services
 from tests.conftest import _recreate_database, make_settings, own_database_url
@@ -97,6 +99,14 @@ class Seed:
     rota_venue: str = "The Test Women's Centre, 7 Example Row, Testford"
     rota_lead_email: str = "rhea.rota@example.org"
     rota_lead_name: str = "Rhea Rota"
+    # The forum journey: a manager who sets up and chairs a forum, a practitioner who nominates a woman, and
+    # the woman, who agreed to be discussed at the forum (named) with the housing agency only.
+    chair_email: str = "cleo.chair@example.org"
+    chair_name: str = "Cleo Chair"
+    nominator_email: str = "nia.nominator@example.org"
+    nominator_name: str = "Nia Nominator"
+    forum_woman_given: str = "Wren"
+    forum_woman_family: str = "Hollis"
 
 
 SEED = Seed(
@@ -208,6 +218,21 @@ def _seed() -> None:
         SYSTEM, housing, {"name": SEED.rota_lead_name, "role": "Partnerships lead", "email": SEED.rota_lead_email}
     )
     rota_contact.user_id = rota_lead.id
+    for email, name, role in ((SEED.chair_email, SEED.chair_name, Role.MANAGER),
+                              (SEED.nominator_email, SEED.nominator_name, Role.PRACTITIONER)):  # fmt: skip
+        account, _ = auth_services.create_user(
+            SYSTEM, email=email, name=name, agency_id=host.id, role=role, password=PASSWORD
+        )
+        account.must_change_password = False
+        if role is Role.PRACTITIONER:
+            woman = consent_services.create_service_user(
+                account, {"given_name": SEED.forum_woman_given, "family_name": SEED.forum_woman_family}
+            )
+            consent_services.record_consent(account, woman, {
+                "agency_id": housing.id, "purposes": ["forum_discussion"], "data_categories": ["identity"],
+                "method": ConsentMethod.WRITTEN, "given_on": today(),
+                "evidence_note": "She agreed to be discussed at the forum with housing only.",
+            })  # fmt: skip
     rota_services.save_series(manager, None, {
         "name": SEED.series_name, "weekday": 2, "starts_at": dt.time(10), "ends_at": dt.time(14),
         "venue": SEED.rota_venue, "weeks_ahead": 8, "wanted_services": ["housing", "idva"],

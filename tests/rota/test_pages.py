@@ -22,7 +22,7 @@ from hub.permissions import Role
 from rota import generation, queries, services
 from rota.models import CalendarFeed, RotaCommitment, RotaSlot, Service, SessionRecord, SlotStatus
 from tests.conftest import count_queries
-from tests.helpers import make_agency, make_user, post_form, sign_in
+from tests.helpers import label_problems, make_agency, make_user, post_form, sign_in
 from tests.rota.world import RotaWorld, contact_of, session_on, slot_for
 
 NOW = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)  # a Monday
@@ -58,6 +58,7 @@ def test_a_partner_lead_takes_a_slot_names_who_comes_and_it_shows_on_the_rota(
                                                                  SlotStatus.TAKEN)  # fmt: skip
     shown = text_of(client.get(page))
     assert "Housing support: taken." in shown and "Wes Worker" in shown
+    assert not label_problems(client.get(page).get_data(as_text=True))  # one form per slot, each field its own id
     rota = text_of(client.get("/rota"))
     assert "Example Housing Options" in rota
     # The other agency sees who holds it, never who is coming for them.
