@@ -92,7 +92,8 @@ def load() -> bool:
             reference=new_reference("FA", ForumAction.reference), forum_id=forum.id, meeting_id=held.id,
             text=text, agency_id=agencies[slug].id, due_on=due,
             status=ActionStatus.DONE if done else ActionStatus.OPEN,
-            closed_at=utcnow() - dt.timedelta(days=3) if done else None, closed_by_kind="user" if done else "",
+            closed_at=utcnow() - dt.timedelta(days=3) if done else None,
+            closed_on=today() - dt.timedelta(days=3) if done else None, closed_by_kind="user" if done else "",
             closed_by_id=chair.id if done else None, close_note="Both Wednesdays now covered" if done else "",
         ))  # fmt: skip
     # The next meeting, with Ria Calder's case for probation and housing only.

@@ -257,6 +257,7 @@ class ForumAction(TimestampMixin, Model):
     status: Mapped[ActionStatus] = mapped_column(enum_column(ActionStatus, "forum_action_status"),
                                                  default=ActionStatus.OPEN)  # fmt: skip
     closed_at: Mapped[dt.datetime | None]
+    closed_on: Mapped[dt.date | None]  # the London day it was closed: whether it was done on time
     closed_by_kind: Mapped[str] = mapped_column(sa.String(16), default="")
     closed_by_id: Mapped[int | None]
     close_note: Mapped[str] = mapped_column(sa.String(1000), default="")
@@ -274,11 +275,9 @@ class ForumAction(TimestampMixin, Model):
 
     @property
     def on_time(self) -> bool | None:
-        if self.status is not ActionStatus.DONE or self.closed_at is None:
+        if self.status is not ActionStatus.DONE or self.closed_on is None:
             return None
-        from hub.db import london_date
-
-        return london_date(self.closed_at) <= self.due_on
+        return self.closed_on <= self.due_on
 
 
 class MinutesRevision(Model):

@@ -222,12 +222,11 @@ def accountability(agency_id: int | None = None) -> list[Accountability]:
     now = today()
     a = ForumAction
     done = a.status == ActionStatus.DONE
-    closed_day = sa.func.date(a.closed_at)  # UTC day: close enough for on time, and portable
     counts = (
         sa.select(a.agency_id, sa.func.count().filter(a.status == ActionStatus.OPEN),
                   sa.func.count().filter(a.status == ActionStatus.OPEN, a.due_on < now),
-                  sa.func.count().filter(done, closed_day <= a.due_on),
-                  sa.func.count().filter(done, closed_day > a.due_on),
+                  sa.func.count().filter(done, a.closed_on <= a.due_on),
+                  sa.func.count().filter(done, a.closed_on > a.due_on),
                   sa.func.count().filter(a.status == ActionStatus.NOT_DONE_CIRCUMSTANCES),
                   sa.func.count().filter(a.status == ActionStatus.NOT_DONE_AGENCY))
         .group_by(a.agency_id)

@@ -413,7 +413,8 @@ def close_action(actor: Actor, action: ForumAction, status: str, note: str) -> F
     if outcome is not ActionStatus.DONE and not note.strip():
         raise Invalid.on_field("note", "Say why it was not done")
     action.status, action.close_note = outcome, note
-    action.closed_at, action.closed_by_kind, action.closed_by_id = utcnow(), actor.actor_kind, actor.actor_id
+    action.closed_at, action.closed_on = utcnow(), today()  # today(): the London day
+    action.closed_by_kind, action.closed_by_id = actor.actor_kind, actor.actor_id
     db.session.flush()
     audit.record(actor, "forum_action.closed", action, status=outcome.value)
     return action

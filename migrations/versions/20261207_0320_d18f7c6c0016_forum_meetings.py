@@ -167,6 +167,7 @@ def upgrade():
     sa.Column('due_on', sa.Date(), nullable=False),
     sa.Column('status', sa.Enum('open', 'done', 'not_done_circumstances', 'not_done_agency', name='forum_action_status', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('closed_on', sa.Date(), nullable=True),
     sa.Column('closed_by_kind', sa.String(length=16), nullable=False),
     sa.Column('closed_by_id', sa.Integer(), nullable=True),
     sa.Column('close_note', sa.String(length=1000), nullable=False),

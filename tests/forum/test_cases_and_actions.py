@@ -240,3 +240,21 @@ def test_an_action_asking_for_a_service_is_sent_as_a_referral_through_the_consen
     call = {"text": "Call her", "agency_id": world.idva.id, "case_id": case.id, "due_on": dt.date(2026, 12, 18)}
     with pytest.raises(Invalid):
         services.add_action(world.practitioner, world.meeting, call)
+
+
+def test_done_on_time_counts_the_london_day_it_was_closed(world: ForumWorld, clock: Any) -> None:
+    due = dt.date(2027, 6, 10)  # summer time: London is an hour ahead of UTC
+    on_the_day, next_morning = (
+        services.add_action(
+            world.practitioner, world.meeting, {"text": text, "agency_id": world.idva.id, "due_on": due}
+        )
+        for text in ("Call her back", "Send the safety plan")
+    )
+    clock.move_to(dt.datetime(2027, 6, 10, 22, 30, tzinfo=dt.UTC))  # 23:30 in London, the day it was due
+    services.close_action(world.idva_lead, on_the_day, "done", "")
+    clock.move_to(dt.datetime(2027, 6, 10, 23, 30, tzinfo=dt.UTC))  # 00:30 in London the next day: late
+    services.close_action(world.idva_lead, next_morning, "done", "")
+    db.session.commit()
+    assert (on_the_day.on_time, next_morning.on_time) == (True, False)
+    (idva,) = queries.accountability(world.idva.id)
+    assert (idva.done_on_time, idva.done_late) == (1, 1)
