@@ -56,6 +56,14 @@ def _act(back: str, action: Any, done: str) -> Any:
     return redirect(back)
 
 
+def _posted(schema: Any, *lists: str) -> dict[str, Any] | None:
+    """The form posted, loaded; or None, with its first error flashed for the page it goes back to."""
+    data, errors, _ = load_form(schema, request.form, lists)
+    if data is None:
+        flash(next(iter(errors.values()))[0], "error")
+    return data
+
+
 def _staff_choices() -> list[tuple[int, str]]:
     users = db.session.scalars(db.select(User).where(User.role.in_([Role.ADMIN, Role.MANAGER, Role.PRACTITIONER]),
                                                      User.disabled_at.is_(None)).order_by(User.name))  # fmt: skip
@@ -170,9 +178,8 @@ def set_member(forum_id: str) -> Any:
     actor = current_actor()
     found = queries.get_forum(actor, path_id(forum_id))
     back = url_for("forum.forum", forum_id=found.id) + "#members"
-    data, errors, _ = load_form(MemberForm(), request.form)
+    data = _posted(MemberForm())
     if data is None:
-        flash(next(iter(errors.values()))[0], "error")
         return redirect(back)
     agency_id = data.pop("agency_id")
     return _act(back, lambda: services.set_member(actor, found, agency_id, data), "Members saved.")
@@ -194,9 +201,8 @@ def schedule(forum_id: str) -> Any:
     actor = current_actor()
     found = queries.get_forum(actor, path_id(forum_id))
     back = url_for("forum.forum", forum_id=found.id) + "#meetings"
-    data, errors, _ = load_form(MeetingForm(), request.form)
+    data = _posted(MeetingForm())
     if data is None:
-        flash(next(iter(errors.values()))[0], "error")
         return redirect(back)
     when = at_london(data["day"], data["time"])
     return _act(back, lambda: services.schedule_meeting(actor, found, {"starts_at": when,
@@ -256,9 +262,8 @@ def attendance(meeting_id: str, agency_id: str) -> Any:
     found = queries.get_meeting(actor, path_id(meeting_id))
     aid = path_id(agency_id)
     back = _meeting_back(found, f"register-{aid}")
-    data, errors, _ = load_form(AttendanceForm(), request.form)
+    data = _posted(AttendanceForm())
     if data is None:
-        flash(next(iter(errors.values()))[0], "error")
         return redirect(back)
     if data.get("information_sent") is None:
         data.pop("information_sent")
@@ -276,9 +281,8 @@ class AddAgencyForm(ma.Schema):
 def invite(meeting_id: str) -> Any:
     actor = current_actor()
     found = queries.get_meeting(actor, path_id(meeting_id))
-    data, errors, _ = load_form(AddAgencyForm(), request.form)
+    data = _posted(AddAgencyForm())
     if data is None:
-        flash(next(iter(errors.values()))[0], "error")
         return redirect(_meeting_back(found, "register"))
     status = "invited" if found.upcoming and london_date(found.starts_at) > today() else "present"
     return _act(_meeting_back(found, "register"),
@@ -291,9 +295,8 @@ def invite(meeting_id: str) -> Any:
 def observer(meeting_id: str) -> Any:
     actor = current_actor()
     found = queries.get_meeting(actor, path_id(meeting_id))
-    data, errors, _ = load_form(schemas.ObserverIn(), request.form)
+    data = _posted(schemas.ObserverIn())
     if data is None:
-        flash(next(iter(errors.values()))[0], "error")
         return redirect(_meeting_back(found, "observers"))
     return _act(_meeting_back(found, "observers"), lambda: services.add_observer(actor, found, data), "Observer added.")
 
@@ -414,9 +417,8 @@ def case(case_id: str) -> Any:
 def withdraw(case_id: str) -> Any:
     actor = current_actor()
     found, meeting_ = queries.get_case(actor, path_id(case_id))
-    data, errors, _ = load_form(schemas.ForumReasonIn(), request.form)
+    data = _posted(schemas.ForumReasonIn())
     if data is None:
-        flash(next(iter(errors.values()))[0], "error")
         return redirect(url_for("forum.case", case_id=found.id))
     return _act(_meeting_back(meeting_, "cases"), lambda: services.withdraw_case(actor, found, data["reason"]),
                 f"Case {found.label} is off the agenda.")  # fmt: skip
@@ -513,9 +515,8 @@ def close_action(action_id: str) -> Any:
     actor = current_actor()
     found = queries.get_action(actor, path_id(action_id))
     back = url_for("forum.action", action_id=found.id)
-    data, errors, _ = load_form(schemas.CloseIn(), request.form)
+    data = _posted(schemas.CloseIn())
     if data is None:
-        flash(next(iter(errors.values()))[0], "error")
         return redirect(back)
     return _act(
         back, lambda: services.close_action(actor, found, data["status"], data["note"]), "The action is closed."
@@ -543,9 +544,8 @@ def refer(action_id: str) -> Any:
     actor = current_actor()
     found = queries.get_action(actor, path_id(action_id))
     back = url_for("forum.action", action_id=found.id)
-    data, errors, _ = load_form(schemas.ReferIn(), request.form, ("data_categories",))
+    data = _posted(schemas.ReferIn(), "data_categories")
     if data is None:
-        flash(next(iter(errors.values()))[0], "error")
         return redirect(back)
     return _act(back, lambda: services.refer_action(actor, found, data),
                 "Sent as a referral: its deadline and reminders now apply.")  # fmt: skip
