@@ -97,6 +97,50 @@ class AgencyContacts(MethodView):
             return services.add_contact(actor, agency, data)
 
 
+@blp.route("/agencies/<int:agency_id>/services")
+class AgencyServices(MethodView):
+    @scoped(Scope.DIRECTORY_READ)
+    @blp.doc(operationId="listServices")
+    @blp.response(200, schemas.ServiceOut(many=True), example=[schemas.SERVICE_EXAMPLE])
+    def get(self, agency_id: int) -> Any:
+        """The services the agency offers; `publish` true puts one in the Open Referral UK feed."""
+        agency = queries.get_agency(current_actor(), existing_id(agency_id))
+        return queries.services_of(agency.id)
+
+    @scoped(Scope.DIRECTORY_WRITE)
+    @blp.doc(operationId="addService")
+    @blp.arguments(schemas.ServiceIn, example=schemas.SERVICE_IN_EXAMPLE)
+    @blp.response(201, schemas.ServiceOut, example=schemas.SERVICE_EXAMPLE)
+    def post(self, data: dict[str, Any], agency_id: int) -> Any:
+        """Add a service (a partner system: its own agency's; publishing it is the partner agreeing)."""
+        actor = current_actor()
+        agency = queries.get_agency(actor, existing_id(agency_id))
+        with unit_of_work():
+            return services.add_service(actor, agency, data)
+
+
+@blp.route("/services/<int:service_id>")
+class ServiceResource(MethodView):
+    @scoped(Scope.DIRECTORY_READ)
+    @blp.doc(operationId="getService")
+    @blp.response(200, schemas.ServiceOut, example=schemas.SERVICE_EXAMPLE)
+    def get(self, service_id: int) -> Any:
+        """One service."""
+        return queries.get_service(current_actor(), existing_id(service_id))
+
+    @scoped(Scope.DIRECTORY_WRITE)
+    @blp.doc(operationId="updateService")
+    @blp.arguments(schemas.ServicePatch, example={"status": "temporarily_closed"})
+    @blp.response(200, schemas.ServiceOut, example=schemas.SERVICE_EXAMPLE)
+    def patch(self, data: dict[str, Any], service_id: int) -> Any:
+        """Change a service; `verified: true` confirms it is still right (the feed's `assured_date`)."""
+        actor = current_actor()
+        service = queries.get_service(actor, existing_id(service_id))
+        with unit_of_work():
+            services.update_service(actor, service, data)
+        return service
+
+
 @blp.route("/contacts/<int:contact_id>")
 class ContactResource(MethodView):
     @scoped(Scope.DIRECTORY_READ)

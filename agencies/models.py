@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import uuid
 from typing import Any
 
 import sqlalchemy as sa
@@ -100,6 +101,8 @@ class Agency(TimestampMixin, Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # Its id in the public Open Referral UK feed (a UUID, never reused).
+    public_id: Mapped[str] = mapped_column(sa.String(36), unique=True, default=lambda: str(uuid.uuid4()))
     name: Mapped[str] = mapped_column(sa.String(160), index=True)
     kind: Mapped[AgencyKind] = mapped_column(enum_column(AgencyKind, "agency_kind"), index=True)
     services: Mapped[str] = mapped_column(sa.Text, default="")
@@ -179,6 +182,53 @@ class Contact(TimestampMixin, Model):
 
     def __repr__(self) -> str:
         return f"<Contact {self.id} {self.status}>"
+
+
+class ServiceStatus(enum.StrEnum):
+    """As Open Referral UK has it (its "temporarily closed" is stored and sent with a space)."""
+
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    DEFUNCT = "defunct"
+    TEMPORARILY_CLOSED = "temporarily_closed"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def oruk(self) -> str:
+        return self.value.replace("_", " ")
+
+
+class AgencyService(TimestampMixin, Model):
+    """A service an agency offers, as a record: shown on its page, and (``publish``) in the public Open
+    Referral UK feed. Only the agency's own lead (or its system) publishes a partner's service: that is
+    the partner agreeing. ``drop_in`` marks our service that is the weekly drop-in: the feed gives it the
+    rota's venue and weekly schedule. ``public_id`` is its id in the feed."""
+
+    __tablename__ = "agency_services"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(sa.String(36), unique=True, default=lambda: str(uuid.uuid4()))
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[ServiceStatus] = mapped_column(enum_column(ServiceStatus, "service_status"),
+                                                  default=ServiceStatus.ACTIVE)  # fmt: skip
+    publish: Mapped[bool] = mapped_column(default=False, index=True)
+    drop_in: Mapped[bool] = mapped_column(default=False)
+    url: Mapped[str] = mapped_column(sa.String(400), default="")
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    eligibility: Mapped[str] = mapped_column(sa.Text, default="")
+    # When someone last confirmed it is right: the feed's assured_date.
+    last_verified_on: Mapped[dt.date | None]
+
+    agency: Mapped[Agency] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<AgencyService {self.id} {self.name!r}>"
 
 
 class Interaction(Model):

@@ -11,10 +11,16 @@ all agencies and the work details of active contacts.
 | edit an agency             | all fields    | not agreement| own: public + key | no      |
 | add / edit / leave contact | yes           | yes          | own agency        | no      |
 | log an interaction         | yes           | yes          | no                | no      |
+| add / edit its services    | yes           | yes          | own agency        | no      |
+| publish a service (feed)   | our own: yes  | our own: yes | own agency        | no      |
 | partnership health, staff  | yes           | no           | no                | no      |
 | hand over a colleague      | yes (an administrator's: admin only) | no | no       | no      |
 | see accounts               | all           | no           | own agency's      | no      |
 | invite a contact, close an account | admin | no           | own agency's      | no      |
+
+Publishing a partner's service in the public Open Referral UK feed is the
+partner agreeing to it: only its own lead (or its own system) may switch it
+on; our staff may switch it off at any time.
 
 A partner account belongs to one active contact of its agency: it is opened
 for a contact (an invitation) and closes when that contact leaves.
@@ -22,7 +28,7 @@ for a contact (an invitation) and closes when that contact leaves.
 
 from __future__ import annotations
 
-from agencies.models import Agency, Contact
+from agencies.models import Agency, AgencyService, Contact
 from hub.auth.models import User
 from hub.permissions import PARTNER_ROLES, Actor, Role, require
 
@@ -84,6 +90,19 @@ def can_update_agency(actor: Actor, agency: Agency) -> bool:
 
 def can_add_contact(actor: Actor, agency: Agency) -> bool:
     return actor.is_staff or _own_lead(actor, agency.id)
+
+
+def can_add_service(actor: Actor, agency: Agency) -> bool:
+    return actor.is_staff or _own_lead(actor, agency.id)
+
+
+def can_update_service(actor: Actor, service: AgencyService) -> bool:
+    return actor.is_staff or _own_lead(actor, service.agency_id)
+
+
+def may_publish(actor: Actor, agency: Agency) -> bool:
+    """Switching a service into the public feed: ours by our staff; a partner's by the partner itself."""
+    return actor.is_staff if agency.is_host else _own_lead(actor, agency.id)
 
 
 def editable_contact_fields(actor: Actor, contact: Contact) -> frozenset[str]:

@@ -15,7 +15,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from agencies import policies
-from agencies.models import Agency, AgencyKind, Contact, ContactStatus, Handover, Interaction
+from agencies.models import (
+    Agency,
+    AgencyKind,
+    AgencyService,
+    Contact,
+    ContactStatus,
+    Handover,
+    Interaction,
+    ServiceStatus,
+)
 from hub.auth.models import User
 from hub.db import db, today
 from hub.permissions import PARTNER_ROLES, Actor, NotFound, Role
@@ -129,6 +138,20 @@ def directory(
         if contact is not None:
             matches[agency.id].append(contact)
     return DirectoryPage(result, total, page, per_page, matches, matched)
+
+
+def services_of(agency_id: int) -> list[AgencyService]:
+    """An agency's services, the ones still running first. Everyone who sees the agency sees them."""
+    defunct = AgencyService.status == ServiceStatus.DEFUNCT
+    return list(db.session.scalars(sa.select(AgencyService).where(AgencyService.agency_id == agency_id)
+                                   .order_by(defunct, AgencyService.name, AgencyService.id)))  # fmt: skip
+
+
+def get_service(actor: Actor, service_id: int) -> AgencyService:
+    service = db.session.get(AgencyService, service_id)
+    if service is None:
+        raise NotFound("No such service.")
+    return service
 
 
 def get_agency(actor: Actor, agency_id: int) -> Agency:

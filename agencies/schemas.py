@@ -13,7 +13,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from agencies.models import AgencyKind, Channel, ContactStatus, InteractionKind
+from agencies.models import AgencyKind, Channel, ContactStatus, InteractionKind, ServiceStatus
 from hub.permissions import Role
 from hub.web.apidoc import ResponseSchema
 from hub.web.fields import ID_RANGE, LONG, MEDIUM, SHORT, FlexibleDate, SingleLineText, StrictBool, required
@@ -90,6 +90,57 @@ class AgencyOut(ResponseSchema):
     key_contact_id = fields.Integer(allow_none=True)
     deputy_contact_id = fields.Integer(allow_none=True)
     updated_at = fields.DateTime()
+
+
+class ServicePatch(ma.Schema):
+    """Fields that may change on a service (all optional). ``verified``: confirm it is still right."""
+
+    name = SingleLineText(validate=validate.Length(min=2, max=200))
+    description = _text(LONG)
+    status = _enum(ServiceStatus)
+    publish = StrictBool()
+    drop_in = StrictBool()
+    url = fields.Url(validate=validate.Length(max=MEDIUM), allow_none=True, schemes={"http", "https"})
+    email = fields.Email(validate=validate.Length(max=254), allow_none=True)
+    phone = SingleLineText(validate=validate.Length(max=40), allow_none=True)
+    eligibility = _text(LONG, allow_none=True)
+    verified = StrictBool(load_only=True)
+
+    @ma.post_load
+    def _blank(self, data: dict[str, Any], **_kw: Any) -> dict[str, Any]:
+        return {k: ("" if v is None else v) for k, v in data.items()}
+
+
+class ServiceIn(ServicePatch):
+    name = SingleLineText(validate=validate.Length(min=2, max=200), **required("Enter the service's name"))
+
+
+class ServiceOut(ResponseSchema):
+    id = fields.Integer()
+    agency_id = fields.Integer()
+    name = fields.String()
+    description = fields.String()
+    status = _enum(ServiceStatus)
+    publish = fields.Boolean()
+    url = fields.String()
+    email = fields.String()
+    phone = fields.String()
+    eligibility = fields.String()
+    drop_in = fields.Boolean()
+    public_id = fields.String(metadata={"description": "Its id in the Open Referral UK feed (a UUID)"})
+    last_verified_on = fields.Date(allow_none=True)
+    updated_at = fields.DateTime()
+
+
+SERVICE_EXAMPLE = {
+    "id": 12, "agency_id": 3, "name": "Emergency accommodation for women", "status": "active", "publish": True,
+    "description": "Same-day emergency beds for women with nowhere safe to stay.", "url": "", "drop_in": False,
+    "email": "housing.options@example.org", "phone": "0113 496 0100", "eligibility": "Women aged 18 or over.",
+    "public_id": "8f1c2a4e-6b0d-4e7a-9a51-3c2d1e0f9b77", "last_verified_on": "2026-12-01",
+    "updated_at": "2026-12-01T10:00:00+00:00",
+}  # fmt: skip
+SERVICE_IN_EXAMPLE = {"name": "Emergency accommodation for women", "status": "active", "publish": True,
+                      "description": "Same-day emergency beds for women with nowhere safe to stay."}  # fmt: skip
 
 
 class ContactPatch(ma.Schema):

@@ -24,7 +24,16 @@ from typing import Any
 import sqlalchemy as sa
 
 from agencies import policies
-from agencies.models import Agency, AgencyKind, Contact, ContactStatus, Handover, Interaction, InteractionKind
+from agencies.models import (
+    Agency,
+    AgencyKind,
+    AgencyService,
+    Contact,
+    ContactStatus,
+    Handover,
+    Interaction,
+    InteractionKind,
+)
 from agencies.queries import get_agency_by_slug
 from hub import audit, work
 from hub.auth import services as auth_services
@@ -113,6 +122,46 @@ def update_agency(actor: Actor, agency: Agency, changes: dict[str, Any]) -> list
         agency.roles_to_confirm = None
     if changed:
         audit.record(actor, "agency.updated", agency, fields=sorted(changed))
+    db.session.flush()
+    return changed
+
+
+# Services ----------------------------------------------------------------
+
+SERVICE_FIELDS = ("name", "description", "status", "publish", "drop_in", "url", "email", "phone", "eligibility")
+
+
+def _check_service(actor: Actor, agency: Agency, service: AgencyService | None, data: dict[str, Any]) -> None:
+    if (
+        data.get("publish")
+        and not (service is not None and service.publish)
+        and not policies.may_publish(actor, agency)
+    ):
+        raise Invalid.on_field("publish", "Only the agency itself may put its service in the public directory feed"
+                               if not agency.is_host else "Only our staff may publish our services")  # fmt: skip
+    if data.get("drop_in") and not agency.is_host:
+        raise Invalid.on_field("drop_in", "Only our own services can be the drop-in")
+
+
+def add_service(actor: Actor, agency: Agency, data: dict[str, Any]) -> AgencyService:
+    require(policies.can_add_service(actor, agency), "Only our staff and the agency's lead add its services.")
+    _check_service(actor, agency, None, data)
+    service = AgencyService(agency_id=agency.id, last_verified_on=today())
+    _changed(service, {k: v for k, v in data.items() if k in SERVICE_FIELDS and v is not None})
+    db.session.add(service)
+    db.session.flush()
+    audit.record(actor, "agency_service.created", service, agency_id=agency.id, publish=service.publish)
+    return service
+
+
+def update_service(actor: Actor, service: AgencyService, changes: dict[str, Any]) -> list[str]:
+    require(policies.can_update_service(actor, service), "Only our staff and the agency's lead change its services.")
+    _check_service(actor, service.agency, service, changes)
+    changed = _changed(service, {k: ("" if v is None and k not in ("status", "publish", "drop_in") else v)
+                                 for k, v in changes.items() if k in SERVICE_FIELDS})  # fmt: skip
+    if changed or changes.get("verified"):
+        service.last_verified_on = today()
+        audit.record(actor, "agency_service.updated", service, fields=sorted(changed) or ["verified"])
     db.session.flush()
     return changed
 

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from werkzeug.wrappers import Response
 
 from agencies import policies, queries, schemas, services
-from agencies.models import AgencyKind, Channel, InteractionKind
+from agencies.models import Agency, AgencyKind, AgencyService, Channel, InteractionKind, ServiceStatus
 from hub import work
 from hub.db import MAX_ID, today, unit_of_work
 from hub.permissions import MANAGERS, Conflict, HubError, Invalid, Role
@@ -141,6 +141,8 @@ def agency(agency_id: str) -> Any:
         can_confirm=agency.roles_to_confirm is not None and policies.can_confirm_key_roles(actor, agency),
         show_key_changes=policies.can_see_leavers(actor, agency.id),  # the note names who left
         can_see_accounts=policies.can_see_agency_accounts(actor, agency.id),
+        agency_services=queries.services_of(agency.id),
+        can_add_service=policies.can_add_service(actor, agency),
     )
 
 
@@ -173,6 +175,65 @@ def edit_agency(agency_id: str) -> Any:
         staff=queries.active_staff(),
         contacts=[c for c in queries.contacts_of(actor, agency) if c.is_active],
     )
+
+
+def _service_form(
+    agency: Agency, service: AgencyService | None, errors: dict[str, list[str]], values: dict[str, Any]
+) -> Any:
+    actor = current_actor()
+    return _form_page(
+        "agencies/service_form.html", errors, 422 if errors else 200,
+        title=f"Edit {service.name}" if service else "Add a service", values=values, agency=agency, service=service,
+        statuses=[(s.value, s.label) for s in ServiceStatus],
+        can_publish=policies.may_publish(actor, agency) or bool(service and service.publish),
+    )  # fmt: skip
+
+
+@bp.route("/agencies/<agency_id>/services/new", methods=["GET", "POST"])
+@signed_in()
+def add_service(agency_id: str) -> Any:
+    actor = current_actor()
+    agency = queries.get_agency(actor, _int_or_404(agency_id))
+    if not policies.can_add_service(actor, agency):
+        abort(403)
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+    if request.method == "POST":
+        service, errors, values = _save(schemas.ServiceIn(), lambda d: services.add_service(actor, agency, d))
+        if service is not None:
+            flash(f"{service.name} has been added.")
+            return redirect(url_for("agencies.agency", agency_id=agency.id) + "#services")
+    return _service_form(agency, None, errors, values)
+
+
+@bp.route("/services/<service_id>/edit", methods=["GET", "POST"])
+@signed_in()
+def edit_service(service_id: str) -> Any:
+    actor = current_actor()
+    service = queries.get_service(actor, _int_or_404(service_id))
+    if not policies.can_update_service(actor, service):
+        abort(403)
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+    if request.method == "POST":
+        _done, errors, values = _save(schemas.ServicePatch(), lambda d: services.update_service(actor, service, d))
+        if not errors:
+            flash(f"{service.name} has been saved.")
+            return redirect(url_for("agencies.agency", agency_id=service.agency_id) + "#services")
+    return _service_form(service.agency, service, errors, values)
+
+
+@bp.post("/services/<service_id>/verify")
+@signed_in()
+def verify_service(service_id: str) -> Response:
+    actor = current_actor()
+    service = queries.get_service(actor, _int_or_404(service_id))
+    if not policies.can_update_service(actor, service):
+        abort(403)
+    with unit_of_work():
+        services.update_service(actor, service, {"verified": True})
+    flash(f"{service.name}: confirmed as right today.")
+    return redirect(url_for("agencies.agency", agency_id=service.agency_id) + "#services")
 
 
 @bp.post("/agencies/<agency_id>/confirm-roles")

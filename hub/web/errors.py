@@ -29,7 +29,7 @@ PROBLEM_CT = "application/problem+json"
 
 
 def wants_problem_json() -> bool:
-    return request.path.startswith(("/api/", "/oauth/"))
+    return request.path.startswith(("/api/", "/oauth/", "/openreferral"))
 
 
 def problem(status: int, title: str, detail: str, slug: str | None = None, **extra: Any) -> Response:
