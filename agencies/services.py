@@ -147,7 +147,7 @@ def add_service(actor: Actor, agency: Agency, data: dict[str, Any]) -> AgencySer
     require(policies.can_add_service(actor, agency), "Only our staff and the agency's lead add its services.")
     _check_service(actor, agency, None, data)
     service = AgencyService(agency_id=agency.id, last_verified_on=today())
-    _changed(service, {k: v for k, v in data.items() if k in SERVICE_FIELDS and v is not None})
+    _changed(service, {k: v for k, v in data.items() if k in SERVICE_FIELDS})
     db.session.add(service)
     db.session.flush()
     audit.record(actor, "agency_service.created", service, agency_id=agency.id, publish=service.publish)
@@ -157,8 +157,7 @@ def add_service(actor: Actor, agency: Agency, data: dict[str, Any]) -> AgencySer
 def update_service(actor: Actor, service: AgencyService, changes: dict[str, Any]) -> list[str]:
     require(policies.can_update_service(actor, service), "Only our staff and the agency's lead change its services.")
     _check_service(actor, service.agency, service, changes)
-    changed = _changed(service, {k: ("" if v is None and k not in ("status", "publish", "drop_in") else v)
-                                 for k, v in changes.items() if k in SERVICE_FIELDS})  # fmt: skip
+    changed = _changed(service, {k: v for k, v in changes.items() if k in SERVICE_FIELDS})
     if changed or changes.get("verified"):
         service.last_verified_on = today()
         audit.record(actor, "agency_service.updated", service, fields=sorted(changed) or ["verified"])

@@ -67,10 +67,9 @@ def _published() -> sa.Select[Any]:
 
 def _filtered(query: sa.Select[Any], search: str | None, organization_id: str | None) -> sa.Select[Any]:
     if search:
-        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        like = f"%{escaped}%"
-        query = query.where(sa.or_(AgencyService.name.ilike(like, escape="\\"),
-                                   AgencyService.description.ilike(like, escape="\\")))  # fmt: skip
+        text = search.lower()
+        name, description = sa.func.lower(AgencyService.name), sa.func.lower(AgencyService.description)
+        query = query.where(sa.or_(name.contains(text, autoescape=True), description.contains(text, autoescape=True)))
     if organization_id:
         query = query.where(Agency.public_id == organization_id)
     return query
@@ -134,11 +133,8 @@ def _drop_in_parts(service: AgencyService, series: list[RotaSeries]) -> tuple[li
 
 
 def _running_series() -> list[RotaSeries]:
-    on = today()
-    return list(db.session.scalars(
-        sa.select(RotaSeries).where(RotaSeries.starts_on <= on + dt.timedelta(weeks=52),
-                                    sa.or_(RotaSeries.ends_on.is_(None), RotaSeries.ends_on >= on))
-        .order_by(RotaSeries.id)))  # fmt: skip
+    running = sa.or_(RotaSeries.ends_on.is_(None), RotaSeries.ends_on >= today())
+    return list(db.session.scalars(sa.select(RotaSeries).where(running).order_by(RotaSeries.id)))
 
 
 def services_page(page: int, per_page: int, search: str | None = None, organization_id: str | None = None) -> Page:
