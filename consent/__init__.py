@@ -24,12 +24,14 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from consent import api, views
+    from consent.indicators import ConsentIndicators
     from consent.needs import consent_needs
     from consent.work import CaseloadWork
-    from hub import work
+    from hub import indicators, work
     from hub.web import needs
 
     work.register(app, CaseloadWork())
+    indicators.register(app, ConsentIndicators())
     needs.register_needs(app, consent_needs)
     needs.register_nav(
         app,

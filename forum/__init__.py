@@ -27,12 +27,14 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from forum import api, feeds, views
+    from forum.indicators import ForumIndicators
     from forum.needs import forum_needs
     from forum.work import ForumWork
-    from hub import registry, work
+    from hub import indicators, registry, work
     from hub.web import needs
 
     work.register(app, ForumWork())
+    indicators.register(app, ForumIndicators())
     needs.register_needs(app, forum_needs)
     needs.register_nav(app, needs.NavItem("forum", "Forum", "forum.index", 45, covers=("forum.",)))
     registry.register(app, "calendar_events", feeds.forum_events)

@@ -17,7 +17,7 @@ from flask import Flask, abort, g, request, session
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from hub import audit, cli, idempotency, scheduler  # noqa: F401 - idempotency, scheduler: register their tables
+from hub import audit, cli, idempotency, indicators, scheduler  # noqa: F401 - idempotency, scheduler: register their tables
 from hub.auth import services as auth_services
 from hub.config import DEV_SECRET_WARNING, Settings
 from hub.db import db
@@ -93,6 +93,8 @@ def _sqlite_pragmas(app: Flask) -> None:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
+            # The reports' London day of a stored time (hub.indicators.london_day).
+            dbapi_conn.create_function("hub_london_day", 1, indicators.sqlite_london_day, deterministic=True)
 
 
 def _templates(app: Flask) -> None:

@@ -4,4 +4,4 @@ Each must expose ``init_app(app)``. Lower packages come first so that the
 signal handlers of upper packages connect after the signals exist.
 """
 
-MODULES: tuple[str, ...] = ("agencies", "consent", "referrals", "rota", "releases", "forum", "openreferral")
+MODULES: tuple[str, ...] = ("agencies", "consent", "referrals", "rota", "releases", "forum", "reports", "openreferral")

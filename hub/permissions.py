@@ -54,6 +54,7 @@ class Scope(enum.StrEnum):
     ROTA_WRITE = "rota:write"
     FORUM_READ = "forum:read"
     FORUM_WRITE = "forum:write"
+    REPORTS_READ = "reports:read"
     ADMIN = "admin"
 
 

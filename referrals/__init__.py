@@ -26,14 +26,16 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from hub import registry, work
+    from hub import indicators, registry, work
     from hub.notifications import views as notification_views
     from hub.web import needs
     from referrals import api, handlers, views
+    from referrals.indicators import ReferralIndicators
     from referrals.needs import notifications_about, referral_needs
     from referrals.work import ReferralWork
 
     work.register(app, ReferralWork())
+    indicators.register(app, ReferralIndicators())
     needs.register_needs(app, referral_needs)
     registry.register(app, notification_views.ABOUT, notifications_about)
     for key, label, endpoint, staff in (("referrals", "Referrals", "referrals.referrals", True),

@@ -152,3 +152,8 @@ class ReferralReminder(Model):
     __table_args__ = (
         sa.UniqueConstraint("referral_id", "deadline", "due_on", "stage", name="uq_referral_reminders_once"),
     )
+
+
+# The reports: referrals sent, and decided, in a period.
+sa.Index("ix_referrals_sent_at", Referral.sent_at)
+sa.Index("ix_referrals_decided_at", Referral.decided_at)

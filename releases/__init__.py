@@ -24,13 +24,15 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from hub import registry, work
+    from hub import indicators, registry, work
     from hub.web import needs
     from releases import api, views
+    from releases.indicators import ReleaseIndicators
     from releases.needs import release_needs
     from releases.work import ReleaseWork
 
     work.register(app, ReleaseWork())
+    indicators.register(app, ReleaseIndicators())
     needs.register_needs(app, release_needs)
     # One section for our staff (the board) and partners (the releases shared with them) alike.
     needs.register_nav(app, needs.NavItem("releases", "Releases", "releases.board", 35, covers=("releases.",)))

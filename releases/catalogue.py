@@ -58,6 +58,7 @@ CATALOGUE: tuple[Need, ...] = (
     Need("travel", P.DAY_OF_RELEASE, "Travel to where she will stay", R.PRISON, 2),
 )  # fmt: skip
 BY_KEY = {need.key: need for need in CATALOGUE}
+BY_TITLE = {need.title.casefold(): need for need in CATALOGUE}  # an item added by hand with a catalogue title
 
 
 @dataclass(frozen=True)

@@ -181,6 +181,9 @@ class PlanItem(TimestampMixin, Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     custody_id: Mapped[int] = mapped_column(sa.ForeignKey("custody_episodes.id"), index=True)
     pathway: Mapped[Pathway] = mapped_column(enum_column(Pathway, "plan_pathway"))
+    # The support need of the catalogue it was started from (``releases.catalogue``), if any: what
+    # the reports count it as (ID applied for, GP registered, met at the gate ...) whatever its title.
+    need: Mapped[str | None] = mapped_column(sa.String(32))
     title: Mapped[str] = mapped_column(sa.String(200))
     status: Mapped[ItemStatus] = mapped_column(enum_column(ItemStatus, "plan_item_status"))
     responsible: Mapped[Responsible] = mapped_column(enum_column(Responsible, "plan_responsible"))

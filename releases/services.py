@@ -135,7 +135,7 @@ def record_custody(actor: Actor, person: ServiceUser, data: dict[str, Any]) -> C
     db.session.flush()
     for key in data.get("needs", ()):
         need = catalogue.BY_KEY[key]
-        _add_item(custody, need.pathway, need.title, need.responsible, days_before=need.days_before)
+        _add_item(custody, need.pathway, need.title, need.responsible, days_before=need.days_before, need=need.key)
     audit.record(actor, "custody.recorded", custody, service_user_id=person.id, prison_agency_id=prison.id,
                  rule=custody.rule.value)  # fmt: skip
     tell_agencies(actor, custody, reason="set")
@@ -199,13 +199,14 @@ def _add_item(
     agency_id: int | None = None,
     contact_id: int | None = None,
     owner_user_id: int | None = None,
+    need: str | None = None,
 ) -> PlanItem:
     if days_before is not None and due_on is None:
         due_on = custody.plan_on - dt.timedelta(days=days_before)
     elif due_on is not None:
         days_before = (custody.plan_on - due_on).days
     item = PlanItem(
-        custody_id=custody.id, pathway=pathway, title=title, status=status, responsible=responsible,
+        custody_id=custody.id, pathway=pathway, need=need, title=title, status=status, responsible=responsible,
         agency_id=agency_id, contact_id=contact_id, owner_user_id=owner_user_id, due_on=due_on,
         days_before=days_before, done_on=today() if status is ItemStatus.DONE else None,
     )  # fmt: skip
@@ -239,6 +240,11 @@ def _check_owner(owner_user_id: int | None) -> None:
         raise Invalid.on_field("owner_user_id", "Choose a member of our staff")
 
 
+def _need_of(title: str) -> str | None:
+    need = catalogue.BY_TITLE.get(title.strip().casefold())
+    return need.key if need else None
+
+
 def add_plan_item(actor: Actor, custody: CustodyEpisode, data: dict[str, Any]) -> PlanItem:
     require(policies.can_add_plan_item(actor, custody), "This plan can no longer be changed.")
     agency_id, contact_id = _partner_fields(data, None)
@@ -247,7 +253,7 @@ def add_plan_item(actor: Actor, custody: CustodyEpisode, data: dict[str, Any]) -
     item = _add_item(
         custody, Pathway(data["pathway"]), data["title"], Responsible(responsible), due_on=data.get("due_on"),
         status=ItemStatus(data.get("status", ItemStatus.NOT_STARTED)), agency_id=agency_id, contact_id=contact_id,
-        owner_user_id=data.get("owner_user_id"),
+        owner_user_id=data.get("owner_user_id"), need=_need_of(data["title"]),
     )  # fmt: skip
     db.session.flush()
     audit.record(actor, "plan_item.added", item, custody_id=custody.id, agency_id=agency_id)

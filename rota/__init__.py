@@ -23,13 +23,15 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from hub import registry, work
+    from hub import indicators, registry, work
     from hub.web import needs
     from rota import api, feeds, views
+    from rota.indicators import RotaIndicators
     from rota.needs import rota_needs
     from rota.work import RotaWork
 
     work.register(app, RotaWork())
+    indicators.register(app, RotaIndicators())
     needs.register_needs(app, rota_needs)
     needs.register_nav(app, needs.NavItem("rota", "Rota", "rota.index", 40, covers=("rota.",)))
     registry.register(app, feeds.REGISTRY, feeds.rota_events)

@@ -51,6 +51,8 @@ SCOPES: dict[str, str] = {
     "actions (a partner: the meetings its agency is on the register of, and its own actions).",
     Scope.FORUM_WRITE: "Give your agency's apologies and close its forum actions (a partner); host systems also run "
     "forums, meetings, cases, actions and minutes.",
+    Scope.REPORTS_READ: "Read the reports: indicators and partnership figures, disclosure controlled unless the "
+    "internal audience is asked for (host-organisation systems only; each answer is logged).",
     Scope.ADMIN: "List hub accounts: all of them for the host organisation, a partner's own otherwise.",
 }
 

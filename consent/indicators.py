@@ -1,0 +1,44 @@
+"""What the reports count from consent (:mod:`hub.indicators`): one statement whatever the size."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from consent.models import ConsentRecord
+from hub.db import db
+from hub.indicators import Breakdown, Figure, Group, Indicator, Measure, Period
+
+SOURCE = "Consent records (the day each was given)"
+
+
+class ConsentIndicators:
+    indicators = (
+        Indicator("consents_given", "Consents given", "Consents to share her information that women gave in the "
+                  "period (one consent names one agency).", "consents", SOURCE, Group.SMALL_STEPS, order=10),
+        Indicator("women_consent_given", "Women who gave consent", "Women who gave at least one consent in the "
+                  "period, each counted once.", "women", SOURCE, Group.SMALL_STEPS, order=11),
+    )  # fmt: skip
+    measures: tuple[Measure, ...] = ()
+
+    def count(self, period: Period) -> dict[str, int]:
+        given, women = db.session.execute(
+            sa.select(sa.func.count(), sa.func.count(sa.distinct(ConsentRecord.service_user_id)))
+            .where(period.holds_day(ConsentRecord.given_on))
+        ).one()  # fmt: skip
+        return {"consents_given": int(given), "women_consent_given": int(women)}
+
+    def women(self, period: Period) -> list[sa.Select[Any]]:
+        return [sa.select(ConsentRecord.service_user_id.label("id")).where(period.holds_day(ConsentRecord.given_on))]
+
+    def partnership(self, period: Period, agency_ids: Sequence[int] | None) -> dict[int, dict[str, Figure]]:
+        return {}
+
+    def breakdowns(self, period: Period) -> list[Breakdown]:
+        return []
+
+    def series(self, period: Period) -> dict[str, dict[dt.date, int]]:
+        return {}
