@@ -13,14 +13,14 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from hub.permissions import HOST_ROLES, Role
+    from hub.permissions import MANAGERS, Role
     from hub.web import needs
     from reports import api, views
 
     needs.register_nav(
         app,
         needs.NavItem("reports", "Reports", "reports.index", 65, covers=("reports.",),
-                      roles=frozenset(HOST_ROLES | {Role.PARTNER_LEAD}), group="manage",
+                      roles=frozenset(MANAGERS | {Role.PARTNER_LEAD}), group="manage",
                       description="Figures for funders, with small numbers withheld, the release funnel, and how "
                       "each partner agency performs (a partner lead: its own)."),
     )  # fmt: skip

@@ -30,6 +30,15 @@ def safe(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class Export:
+    """A file to hand back."""
+
+    filename: str
+    content_type: str
+    body: bytes
+
+
+@dataclass(frozen=True)
 class Sheet:
     title: str  # at most 31 characters, for XLSX
     header: Sequence[str]

@@ -10,6 +10,7 @@ from marshmallow import fields, validate
 
 from hub.db import today
 from hub.indicators import Period
+from hub.web.apidoc import ResponseSchema
 from hub.web.fields import FlexibleDate
 
 AUDIENCES = ("internal", "external")
@@ -57,7 +58,7 @@ class IndicatorArgs(PeriodArgs):
                              "applied; internal: exact figures."})  # fmt: skip
 
 
-class IndicatorOut(ma.Schema):
+class IndicatorOut(ResponseSchema):
     key = fields.String(required=True)
     label = fields.String(required=True)
     definition = fields.String(required=True)
@@ -67,14 +68,14 @@ class IndicatorOut(ma.Schema):
     suppressed = fields.Boolean(required=True)
 
 
-class IndicatorReportOut(ma.Schema):
+class IndicatorReportOut(ResponseSchema):
     from_ = fields.Date(data_key="from", required=True)
     to = fields.Date(required=True)
     audience = fields.String(required=True)
     indicators = fields.List(fields.Nested(IndicatorOut), required=True)
 
 
-class PartnershipLineOut(ma.Schema):
+class PartnershipLineOut(ResponseSchema):
     agency_id = fields.Integer(required=True)
     name = fields.String(required=True)
     referrals_received = fields.Integer(allow_none=True)
@@ -93,7 +94,7 @@ class PartnershipLineOut(ma.Schema):
     suppressed = fields.List(fields.String(), required=True)
 
 
-class PartnershipReportOut(ma.Schema):
+class PartnershipReportOut(ResponseSchema):
     from_ = fields.Date(data_key="from", required=True)
     to = fields.Date(required=True)
     audience = fields.String(required=True)

@@ -7,24 +7,16 @@ period, who made it and when, and what disclosure control was applied.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from hub import audit
 from hub.db import utcnow
 from hub.indicators import Period
 from hub.permissions import Actor, Invalid, require
 from reports import exports, policies, queries
 from reports.disclosure import rules_for
+from reports.exports import Export
 
 REPORTS = ("indicators", "partnership")
 FORMATS = ("csv", "xlsx")
-
-
-@dataclass(frozen=True)
-class Export:
-    filename: str
-    content_type: str
-    body: bytes
 
 
 def export(actor: Actor, made_by: str, report: str, audience: str, period: Period, fmt: str,
