@@ -1163,9 +1163,15 @@ def main() -> None:
     parser.add_argument("--referrals", type=int, default=10_000)
     parser.add_argument("--recreate", action="store_true")
     parser.add_argument("--due", type=int, default=10_000)
+    parser.add_argument(
+        "--audit-per-referral",
+        type=int,
+        default=AUDIT_PER_REFERRAL,
+        help="audit entries per referral (the reports' bench needs few)",
+    )
     args = parser.parse_args()
     if args.command == "build":
-        build(args.db, args.referrals, args.recreate)
+        build(args.db, args.referrals, args.recreate, args.audit_per_referral)
     elif args.command == "session":
         print(make_session(args.db))
     elif args.command == "reset-pool":

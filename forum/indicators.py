@@ -38,11 +38,12 @@ class ForumIndicators:
     )  # fmt: skip
     measures = (
         Measure("forum_actions_due", "Forum actions due", "Actions the forum gave the agency that fell due in the "
-                "period.", "count", order=40),
+                "period.", "count", order=40, section="The forum"),
         Measure("forum_actions_done_on_time", "Forum actions done on time", "Of those, closed as done on or before "
-                "the day they were due.", "count", order=41),
+                "the day they were due.", "count", order=41, section="The forum"),
         Measure("forum_actions_done_on_time_rate", "Share of forum actions done on time", "Done on time, of the "
-                "actions due.", "rate", numerator="forum_actions_done_on_time", of="forum_actions_due", order=42),
+                "actions due.", "rate", numerator="forum_actions_done_on_time", of="forum_actions_due",
+                order=42, section="The forum"),
     )  # fmt: skip
 
     def _cases(self, period: Period) -> sa.Select[Any]:

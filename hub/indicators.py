@@ -94,6 +94,7 @@ class Measure:
     kind: str  # "count", "rate" (``numerator`` as a share of ``of``), or "median" (of working days)
     of: str = ""  # a rate's denominator: the key of another measure
     numerator: str = ""  # a rate's numerator: the key of another measure
+    section: str = ""  # the table it is shown in ("Referrals", "The drop-in", "The forum")
     order: int = 100
 
 
@@ -199,19 +200,23 @@ def sqlite_london_day(value: str | None) -> str | None:
     return moment.astimezone(LONDON).date().isoformat()
 
 
-def working_day_numbers(start: dt.date, end: dt.date) -> Any:
-    """A table ``(day, n)`` of every day from ``start`` to ``end``: n counts the working days up to and
-    including it, so the working days after one day up to another are the difference of their n.
-    Bounded by the span asked for (a few hundred rows a year), never by the data. Alias it to use it
-    (twice, for the two ends of a span)."""
+def working_day_numbers(start: dt.date, end: dt.date, name: str) -> sa.Subquery:
+    """A table ``name(day, n)`` of every day from ``start`` to ``end``: n counts the working days up to
+    and including it, so the working days after one day up to another are the difference of their n.
+    Bounded by the span asked for (a few hundred rows a year), never by the data. Written as a
+    ``VALUES`` list read through its default column names, which PostgreSQL and SQLite share."""
     rows, n, day = [], 0, start
     while day <= end:
         if workdays.is_working_day(day):
             n += 1
         rows.append((day, n))
         day += dt.timedelta(days=1)
-    values = sa.values(sa.column("day", sa.Date), sa.column("n", sa.Integer), name="working_day_numbers")
-    return values.data(rows or [(start, 0)])
+    rows = rows or [(start, 0)]
+    values = ", ".join(f"(:{name}_d{i}, :{name}_n{i})" for i in range(len(rows)))
+    params: list[Any] = [sa.bindparam(f"{name}_d{i}", day, type_=sa.Date) for i, (day, _) in enumerate(rows)]
+    params += [sa.bindparam(f"{name}_n{i}", count, type_=sa.Integer) for i, (_, count) in enumerate(rows)]
+    query = sa.text(f"SELECT column1 AS day, column2 AS n FROM (VALUES {values}) AS {name}_values")  # noqa: S608 - names only
+    return query.bindparams(*params).columns(day=sa.Date, n=sa.Integer).subquery(name)
 
 
 def medians(rows: Iterable[tuple[int, int, int]]) -> dict[int, Median]:

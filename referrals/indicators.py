@@ -62,20 +62,22 @@ class ReferralIndicators:
     )  # fmt: skip
     measures = (
         Measure("referrals_received", "Referrals received", "Referrals we sent to the agency in the period.", "count",
-                order=10),
+                order=10, section="Referrals"),
         Measure("acknowledged_on_time", "Acknowledged on time", "Of those, acknowledged on or before the agreed "
-                "working day.", "count", order=11),
+                "working day.", "count", order=11, section="Referrals"),
         Measure("acknowledged_on_time_rate", "Share acknowledged on time", "Acknowledged on time, of the referrals "
-                "received.", "rate", numerator="acknowledged_on_time", of="referrals_received", order=12),
+                "received.", "rate", numerator="acknowledged_on_time", of="referrals_received",
+                order=12, section="Referrals"),
         Measure("median_working_days_to_acknowledge", "Median working days to acknowledge", "Working days from the "
                 "day a referral sent in the period arrived to the day it was acknowledged, the middle value.",
-                "median", order=13),
+                "median", order=13, section="Referrals"),
         Measure("median_working_days_to_decide", "Median working days to decide", "Working days from "
                 "acknowledgement to the decision (accept or decline), for referrals sent in the period.", "median",
-                order=14),
-        Measure("referrals_accepted", "Accepted", "Referrals the agency accepted in the period.", "count", order=15),
+                order=14, section="Referrals"),
+        Measure("referrals_accepted", "Accepted", "Referrals the agency accepted in the period.", "count",
+                order=15, section="Referrals"),
         Measure("overdue_now", "Overdue now", "Referrals open today past the day they had to be acknowledged or "
-                "decided by (whatever the period).", "count", order=16),
+                "decided by (whatever the period).", "count", order=16, section="Referrals"),
     )  # fmt: skip
 
     def count(self, period: Period) -> dict[str, int]:
@@ -124,8 +126,9 @@ class ReferralIndicators:
     @staticmethod
     def _working_days(period: Period, since: Any, until: Any, only: list[Any]) -> list[tuple[int, int, int]]:
         """(agency, working days from ``since`` to ``until``, how many referrals), sent in the period."""
-        wd = working_day_numbers(period.start, max(period.end, today()) + dt.timedelta(days=1))
-        start, end = wd.alias("wd_from"), wd.alias("wd_to")
+        last = max(period.end, today()) + dt.timedelta(days=1)
+        start = working_day_numbers(period.start, last, "wd_from")
+        end = working_day_numbers(period.start, last, "wd_to")
         days = (end.c.n - start.c.n).label("days")
         rows = db.session.execute(
             sa.select(Referral.agency_id, days, sa.func.count())

@@ -91,6 +91,7 @@ def partnership() -> Any:
         can_export=policies.can_export(actor, audience, only), note=suppression_note(report.rules),
         chart=charts.bars("chart-on-time", title, items, share=True), chart_title=title, chart_items=items,
         own=only is not None, show_totals=only is None and len(report.lines) > 1,
+        sections=list(dict.fromkeys(m.section for m in report.measures)),
     ), 400 if errors else 200  # fmt: skip
 
 

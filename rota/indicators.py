@@ -34,11 +34,11 @@ class RotaIndicators:
     )  # fmt: skip
     measures = (
         Measure("dropin_sessions_down", "Drop-in sessions due", "Sessions in the period the agency was down to "
-                "come to (as recorded after each session).", "count", order=30),
+                "come to (as recorded after each session).", "count", order=30, section="The drop-in"),
         Measure("dropin_sessions_came", "Drop-in sessions came", "Of those, sessions the agency came to (late or "
-                "leaving early included).", "count", order=31),
+                "leaving early included).", "count", order=31, section="The drop-in"),
         Measure("dropin_attendance_rate", "Drop-in attendance", "Sessions came to, of the sessions due.", "rate",
-                numerator="dropin_sessions_came", of="dropin_sessions_down", order=32),
+                numerator="dropin_sessions_came", of="dropin_sessions_down", order=32, section="The drop-in"),
     )  # fmt: skip
 
     def count(self, period: Period) -> dict[str, int]:

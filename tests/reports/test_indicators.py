@@ -115,3 +115,28 @@ def test_the_median_of_counted_values() -> None:
     assert medians([(1, 0, 1), (1, 1, 1)]) == {1: Median(0.5, 2)}
     assert medians([(2, 3, 5), (2, 10, 1)])[2] == Median(3.0, 6)
     assert medians([(3, 1, 1), (3, 2, 1), (3, 9, 1)])[3] == Median(2.0, 3)
+
+
+@pytest.mark.own_database
+def test_the_same_figures_on_the_embedded_sqlite_default(tmp_path: Path) -> None:
+    """London days, working days and dates a number of days on are SQL of each database's own; the
+    world gives the same figures on SQLite."""
+    import flask_migrate
+
+    from hub.app import create_app
+    from hub.db import db
+    from tests.conftest import make_settings
+
+    sqlite = create_app(make_settings(database_url=f"sqlite:///{tmp_path / 'reports.sqlite3'}"))
+    with sqlite.app_context():
+        flask_migrate.upgrade()
+        built = w.build()
+        db.session.commit()
+        report = queries.indicator_report(w.PERIOD, EXACT)
+        assert {line.indicator.key: line.cell.value for line in report.lines} == EXPECTED
+        partnership = queries.partnership_report(w.PERIOD, EXACT)
+        by = {line.agency_id: {k: c.value for k, c in line.cells.items()} for line in partnership.lines}
+        assert by[built.probation.id]["median_working_days_to_acknowledge"] == 0.5
+        assert by[built.housing.id]["median_working_days_to_acknowledge"] == 4.0
+        assert by[built.probation.id]["overdue_now"] == 1
+        db.engine.dispose()

@@ -110,7 +110,7 @@ def test_the_partnership_page_lists_every_agency_with_a_total(client: FlaskClien
     sign_in(client, make_user(Role.MANAGER))
     html = _get(client, "/reports/partnership", audience="internal").get_data(as_text=True)
     assert "Test Probation" in html and "Test Housing" in html and "All agencies" in html
-    assert 'id="chart-on-time"' in html and 'id="table-partnership"' in html
+    assert 'id="chart-on-time"' in html and 'id="table-partnership-1"' in html
     assert label_problems(html) == []
 
 
