@@ -188,8 +188,8 @@ def build() -> World:
                       status=MeetingStatus.HELD, held_at=at("2026-05-12", "12:00"))  # fmt: skip
     db.session.add(meeting)
     db.session.flush()
-    db.session.add(ForumCase(meeting_id=meeting.id, service_user_id=fir.id, label="FC-TEST-0001", reason="Test",
-                             nominated_by_kind="user"))  # fmt: skip
+    db.session.add(ForumCase(meeting_id=meeting.id, service_user_id=fir.id, label=f"FC-TEST-{next(_n):04d}",
+                             reason="Test", nominated_by_kind="user"))  # fmt: skip
     for agency, due, closed in ((w.probation, "2026-05-20", "2026-05-19"), (w.housing, "2026-05-25", "2026-05-28"),
                                 (w.housing, "2026-08-01", None)):  # fmt: skip
         db.session.add(ForumAction(
