@@ -107,6 +107,9 @@ class Seed:
     nominator_name: str = "Nia Nominator"
     forum_woman_given: str = "Wren"
     forum_woman_family: str = "Hollis"
+    # The reports' page: a manager of our own who reads the figures and downloads them.
+    reports_email: str = "rae.reports@example.org"
+    reports_name: str = "Rae Reports"
 
 
 SEED = Seed(
@@ -219,6 +222,7 @@ def _seed() -> None:
     )
     rota_contact.user_id = rota_lead.id
     for email, name, role in ((SEED.chair_email, SEED.chair_name, Role.MANAGER),
+                              (SEED.reports_email, SEED.reports_name, Role.MANAGER),
                               (SEED.nominator_email, SEED.nominator_name, Role.PRACTITIONER)):  # fmt: skip
         account, _ = auth_services.create_user(
             SYSTEM, email=email, name=name, agency_id=host.id, role=role, password=PASSWORD
