@@ -341,7 +341,7 @@ def build(db: str, n: int, do_recreate: bool, audit_per_referral: int = AUDIT_PE
         """
         INSERT INTO agencies (id, slug, name, kind, services, how_to_refer, address, phone, email, website,
             has_agreement, agreement_agreed_on, agreement_review_on, agreement_summary,
-            acknowledge_days, decide_days, created_at, updated_at)
+            acknowledge_days, decide_days, created_at, updated_at, public_id)
         SELECT a,
           CASE WHEN a = 1 THEN 'host' WHEN a = %(busy)s THEN 'northbridge-probation'
                ELSE 'agency-' || lpad(a::text, 4, '0') END,
@@ -352,7 +352,8 @@ def build(db: str, n: int, do_recreate: bool, audit_per_referral: int = AUDIT_PE
           a %% 5 <> 0, CASE WHEN a %% 5 <> 0 THEN %(today)s::date - 400 END,
           CASE WHEN a %% 5 <> 0 THEN %(today)s::date + (a %% 90) END, '',
           CASE WHEN a %% 5 = 1 AND a > 2 THEN 3 END, CASE WHEN a %% 7 = 1 AND a > 2 THEN 10 END,
-          %(now)s::timestamptz - interval '1100 days', %(now)s::timestamptz - interval '30 days'
+          %(now)s::timestamptz - interval '1100 days', %(now)s::timestamptz - interval '30 days',
+          gen_random_uuid()::text
         FROM (SELECT a, CASE WHEN a = 1 THEN 'host' WHEN a = %(busy)s THEN 'probation'
                              ELSE (%(kinds)s::text[])[1 + a %% cardinality(%(kinds)s::text[])] END AS k
               FROM generate_series(1, %(agencies)s) a) s
