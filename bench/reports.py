@@ -55,6 +55,40 @@ def exists(db: str) -> bool:
         return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db,)).fetchone() is not None
 
 
+def fill_working_days(db: str) -> None:
+    """The working days each acknowledgement and decision took (the hub keeps them when an agency acts;
+    generate.py writes the times only): set-based, once."""
+    from hub import workdays
+
+    with psycopg.connect(generate.url_of(db), autocommit=True) as conn:
+        missing = conn.execute("SELECT count(*) FROM referrals WHERE acknowledged_at IS NOT NULL "
+                               "AND acknowledge_working_days IS NULL").fetchone()  # fmt: skip
+        if not missing or not missing[0]:
+            return
+        log(f"filling the working days of {missing[0]:,} acknowledged referrals")
+        first = conn.execute("SELECT min(sent_at) FROM referrals").fetchone()[0]  # type: ignore[index]
+        day, end, n, rows = first.date() - dt.timedelta(days=2), dt.datetime.now(dt.UTC).date() + dt.timedelta(2), 0, []
+        while day <= end:
+            n += workdays.is_working_day(day)
+            rows.append((day, n))
+            day += dt.timedelta(days=1)
+        with conn.transaction():
+            conn.execute("CREATE TEMP TABLE wd (day date PRIMARY KEY, n integer) ON COMMIT DROP")
+            with conn.cursor().copy("COPY wd (day, n) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            conn.execute("""
+                UPDATE referrals r SET acknowledge_working_days = greatest(b.n - a.n, 0),
+                       decide_working_days = CASE WHEN r.decided_at IS NOT NULL THEN greatest(c.n - b.n, 0) END
+                FROM wd a, wd b, wd c
+                WHERE r.acknowledged_at IS NOT NULL AND r.sent_at IS NOT NULL
+                  AND a.day = timezone('Europe/London', r.sent_at)::date
+                  AND b.day = timezone('Europe/London', r.acknowledged_at)::date
+                  AND c.day = timezone('Europe/London', coalesce(r.decided_at, r.acknowledged_at))::date
+            """)
+        conn.execute("VACUUM ANALYZE referrals")
+
+
 def add_the_rest(db: str, n: int) -> dict[str, int]:
     """Custody, plans, the drop-in and the forum, at the scale of ``n`` referrals; once."""
     episodes, now = max(n // 50, 100), dt.datetime.now(dt.UTC)
@@ -239,6 +273,7 @@ def main() -> None:
             log(f"generating {db}")
             subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "build", "--db", db, "--referrals",
                             str(n), "--recreate", "--audit-per-referral", "1"], check=True)  # fmt: skip
+        fill_working_days(db)
         counts = add_the_rest(db, n)
         today = dt.datetime.now(dt.UTC).date()
         year = referrals_in(db, (today.replace(day=1) - dt.timedelta(days=335)).replace(day=1))

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
 
 from consent.models import ConsentRecord
 from hub.db import db
-from hub.indicators import Breakdown, Figure, Group, Indicator, Measure, Period
+from hub.indicators import Breakdown, Counted, Figure, Group, Indicator, Measure, Period, Women
 
 SOURCE = "Consent records (the day each was given)"
 
@@ -24,21 +22,16 @@ class ConsentIndicators:
     )  # fmt: skip
     measures: tuple[Measure, ...] = ()
 
-    def count(self, period: Period) -> dict[str, int]:
-        given, women = db.session.execute(
-            sa.select(sa.func.count(), sa.func.count(sa.distinct(ConsentRecord.service_user_id)))
-            .where(period.holds_day(ConsentRecord.given_on))
-        ).one()  # fmt: skip
-        return {"consents_given": int(given), "women_consent_given": int(women)}
+    def count(self, period: Period) -> Counted:
+        given = db.session.scalar(sa.select(sa.func.count()).where(period.holds_day(ConsentRecord.given_on)))
+        return Counted({"consents_given": int(given or 0)})
 
-    def women(self, period: Period) -> list[sa.Select[Any]]:
-        return [sa.select(ConsentRecord.service_user_id.label("id")).where(period.holds_day(ConsentRecord.given_on))]
+    def women(self, period: Period) -> list[Women]:
+        given = sa.select(ConsentRecord.service_user_id.label("id")).where(period.holds_day(ConsentRecord.given_on))
+        return [Women(given, "women_consent_given")]
 
     def partnership(self, period: Period, agency_ids: Sequence[int] | None) -> dict[int, dict[str, Figure]]:
         return {}
 
     def breakdowns(self, period: Period) -> list[Breakdown]:
         return []
-
-    def series(self, period: Period) -> dict[str, dict[dt.date, int]]:
-        return {}

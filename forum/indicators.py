@@ -5,7 +5,6 @@ before the London day it was due (``ForumAction.closed_on``)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,7 +12,7 @@ import sqlalchemy as sa
 
 from forum.models import ActionStatus, ForumAction, ForumCase, Meeting, MeetingStatus
 from hub.db import db
-from hub.indicators import Breakdown, Figure, Group, Indicator, Measure, Period
+from hub.indicators import Breakdown, Counted, Figure, Group, Indicator, Measure, Period, Women
 
 SOURCE = "Forum meetings and their actions"
 HELD = (MeetingStatus.HELD, MeetingStatus.MINUTES_AGREED)
@@ -50,19 +49,17 @@ class ForumIndicators:
         return (sa.select(ForumCase.service_user_id.label("id")).join(Meeting, Meeting.id == ForumCase.meeting_id)
                 .where(ForumCase.withdrawn_at.is_(None), *_held(period)))  # fmt: skip
 
-    def count(self, period: Period) -> dict[str, int]:
+    def count(self, period: Period) -> Counted:
         meetings = db.session.scalar(sa.select(sa.func.count()).select_from(Meeting).where(*_held(period))) or 0
         due, on_time = db.session.execute(
             sa.select(sa.func.count(), sa.func.count(sa.case((ON_TIME, 1))))
             .where(period.holds_day(ForumAction.due_on))
         ).one()  # fmt: skip
-        cases = self._cases(period).subquery("cases")
-        women = db.session.scalar(sa.select(sa.func.count(sa.distinct(cases.c.id)))) or 0
-        return {"forum_meetings": int(meetings), "forum_actions_due": int(due),
-                "forum_actions_done_on_time": int(on_time), "women_discussed": int(women)}  # fmt: skip
+        return Counted({"forum_meetings": int(meetings), "forum_actions_due": int(due),
+                        "forum_actions_done_on_time": int(on_time)})  # fmt: skip
 
-    def women(self, period: Period) -> list[sa.Select[Any]]:
-        return [self._cases(period)]
+    def women(self, period: Period) -> list[Women]:
+        return [Women(self._cases(period), "women_discussed")]
 
     def partnership(self, period: Period, agency_ids: Sequence[int] | None) -> dict[int, dict[str, Figure]]:
         only = [ForumAction.agency_id.in_(agency_ids)] if agency_ids is not None else []
@@ -75,6 +72,3 @@ class ForumIndicators:
 
     def breakdowns(self, period: Period) -> list[Breakdown]:
         return []
-
-    def series(self, period: Period) -> dict[str, dict[dt.date, int]]:
-        return {}

@@ -19,7 +19,7 @@ import datetime as dt
 import enum
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -28,7 +28,7 @@ from flask import Flask
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
-from hub import registry, workdays
+from hub import registry
 
 NAME = "indicators"
 LONDON = ZoneInfo("Europe/London")
@@ -109,6 +109,27 @@ class Median:
 Figure = int | Median
 
 
+@dataclass(frozen=True)
+class Women:
+    """The women a package supported in a period: a ``SELECT`` of ``service_users.id`` labelled ``id``
+    (a woman may repeat). ``counts_as``: the key of an indicator that is the distinct women of this
+    select (the reports count them all, and the women supported, in one statement); ``supported``:
+    whether they are among the women supported."""
+
+    select: sa.Select[Any]
+    counts_as: str = ""
+    supported: bool = True
+
+
+@dataclass
+class Counted:
+    """A provider's exact figures for a period, and some of them month by month (the first of each
+    London month) for the charts."""
+
+    values: dict[str, int]
+    months: dict[str, dict[dt.date, int]] = field(default_factory=dict)
+
+
 class IndicatorProvider(Protocol):
     @property
     def indicators(self) -> Sequence[Indicator]:
@@ -120,12 +141,12 @@ class IndicatorProvider(Protocol):
         """What it counts per partner agency, per period."""
         ...
 
-    def count(self, period: Period) -> dict[str, int]:
-        """Each of its indicators' exact value for the period."""
+    def count(self, period: Period) -> Counted:
+        """Each of its indicators' exact value for the period (but those its :meth:`women` count)."""
         ...
 
-    def women(self, period: Period) -> list[sa.Select[Any]]:
-        """Selects of ``service_users.id``: the women it supported in the period (may repeat)."""
+    def women(self, period: Period) -> list[Women]:
+        """The women it supported in the period, for the distinct counts."""
         ...
 
     def partnership(self, period: Period, agency_ids: Sequence[int] | None) -> dict[int, dict[str, Figure]]:
@@ -134,10 +155,6 @@ class IndicatorProvider(Protocol):
 
     def breakdowns(self, period: Period) -> list[Breakdown]:
         """Tables of parts that add up to a total."""
-        ...
-
-    def series(self, period: Period) -> dict[str, dict[dt.date, int]]:
-        """Some of its indicators month by month (the first of each London month), for the charts."""
         ...
 
 
@@ -149,6 +166,16 @@ def by_month(rows: Iterable[tuple[Any, Any]]) -> dict[dt.date, int]:
         key = when.replace(day=1)
         months[key] = months.get(key, 0) + int(n or 0)
     return months
+
+
+def month_spans(period: Period) -> list[tuple[dt.date, dt.datetime, dt.datetime]]:
+    """Each month the period touches, with its bounds inside the period as UTC instants."""
+    found = []
+    for month in months_of(period):
+        after = (month + dt.timedelta(days=32)).replace(day=1)
+        part = Period(max(month, period.start), min(after - dt.timedelta(days=1), period.end))
+        found.append((month, part.starts_at, part.ends_at))
+    return found
 
 
 def months_of(period: Period) -> list[dt.date]:
@@ -198,25 +225,6 @@ def sqlite_london_day(value: str | None) -> str | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(LONDON).date().isoformat()
-
-
-def working_day_numbers(start: dt.date, end: dt.date, name: str) -> sa.Subquery:
-    """A table ``name(day, n)`` of every day from ``start`` to ``end``: n counts the working days up to
-    and including it, so the working days after one day up to another are the difference of their n.
-    Bounded by the span asked for (a few hundred rows a year), never by the data. Written as a
-    ``VALUES`` list read through its default column names, which PostgreSQL and SQLite share."""
-    rows, n, day = [], 0, start
-    while day <= end:
-        if workdays.is_working_day(day):
-            n += 1
-        rows.append((day, n))
-        day += dt.timedelta(days=1)
-    rows = rows or [(start, 0)]
-    values = ", ".join(f"(:{name}_d{i}, :{name}_n{i})" for i in range(len(rows)))
-    params: list[Any] = [sa.bindparam(f"{name}_d{i}", day, type_=sa.Date) for i, (day, _) in enumerate(rows)]
-    params += [sa.bindparam(f"{name}_n{i}", count, type_=sa.Integer) for i, (_, count) in enumerate(rows)]
-    query = sa.text(f"SELECT column1 AS day, column2 AS n FROM (VALUES {values}) AS {name}_values")  # noqa: S608 - names only
-    return query.bindparams(*params).columns(day=sa.Date, n=sa.Integer).subquery(name)
 
 
 def medians(rows: Iterable[tuple[int, int, int]]) -> dict[int, Median]:
@@ -277,3 +285,14 @@ class Breakdown:
     definition: str
     total_label: str
     parts: tuple[tuple[str, int], ...]  # (label, exact count)
+
+
+def prepare_for_counting() -> None:
+    """For the rest of this transaction, on PostgreSQL: no JIT compilation (the reports' statements are
+    planned as costly, so PostgreSQL would spend more time compiling them, about half a second, than
+    running them) and more memory for hashing and sorting a year of referrals (no spill to disk)."""
+    from hub.db import db
+
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text("SET LOCAL jit = off"))
+        db.session.execute(sa.text("SET LOCAL work_mem = '64MB'"))

@@ -16,8 +16,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 
-from hub.db import db, utcnow
+from hub.db import db, london_date, utcnow
 from hub.permissions import Actor, Conflict
+from hub.workdays import working_days_between
 from referrals.models import Referral, ReferralEvent
 from referrals.states import Status, due_on
 
@@ -37,6 +38,19 @@ def record_event(actor: Actor, referral: Referral, action: str, before: Status |
     )
 
 
+def _working_days(referral: Referral, values: dict[str, Any]) -> dict[str, int]:
+    """The working days an acknowledgement or a decision took, when this step makes one."""
+    found: dict[str, int] = {}
+    acknowledged = values.get("acknowledged_at") or referral.acknowledged_at
+    if values.get("acknowledged_at") and referral.acknowledged_at is None and referral.sent_at is not None:
+        found["acknowledge_working_days"] = working_days_between(london_date(referral.sent_at),
+                                                                 london_date(values["acknowledged_at"]))  # fmt: skip
+    if values.get("decided_at") and acknowledged is not None:
+        found["decide_working_days"] = working_days_between(london_date(acknowledged),
+                                                            london_date(values["decided_at"]))  # fmt: skip
+    return found
+
+
 _COLUMNS = [(prop.key, prop.columns[0]) for prop in sa.inspect(Referral).column_attrs]
 
 
@@ -46,6 +60,7 @@ def move(referral: Referral, sources: set[Status] | frozenset[Status], target: S
     values["due_on"] = due_on(
         target, values.get("acknowledge_by", referral.acknowledge_by), values.get("decide_by", referral.decide_by)
     )
+    values.update(_working_days(referral, values))
     # UPDATE ... RETURNING refreshes the referral's columns in the same round trip, leaving what was
     # loaded with it (agency, contact, the woman) in place rather than loading each again.
     row = db.session.execute(

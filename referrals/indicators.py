@@ -1,14 +1,15 @@
-"""What the reports count from referrals (:mod:`hub.indicators`): five statements whatever the size.
+"""What the reports count from referrals (:mod:`hub.indicators`): one statement to count, one by month, four
+per agency, whatever the size.
 
 A referral counts in the period it was sent (sent, acknowledged on time, received by an agency) or
 the period it was decided (accepted, declined). "On time" is by the London day it was acknowledged
 against the day it had to be acknowledged by. Working days are England and Wales working days
-(:mod:`hub.workdays`), counted after the day it arrived up to the day it was acknowledged.
+(:mod:`hub.workdays`), counted after the day it arrived up to the day it was acknowledged, and kept on
+the referral when it happened (``acknowledge_working_days``, ``decide_working_days``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,16 +18,17 @@ import sqlalchemy as sa
 from hub.db import db, today
 from hub.indicators import (
     Breakdown,
+    Counted,
     Figure,
     Group,
     Indicator,
     Measure,
     Period,
-    by_month,
+    Women,
     london_day,
     medians,
     merge,
-    working_day_numbers,
+    month_spans,
 )
 from referrals.models import Referral
 from referrals.states import OPEN, Status
@@ -80,23 +82,35 @@ class ReferralIndicators:
                 "decided by (whatever the period).", "count", order=16, section="Referrals"),
     )  # fmt: skip
 
-    def count(self, period: Period) -> dict[str, int]:
+    def count(self, period: Period) -> Counted:
+        """One statement: the counts, and the referrals sent in each month of the period."""
         sent = period.holds(Referral.sent_at)
         decided = period.holds(Referral.decided_at)
+        spans = month_spans(period)
         row = db.session.execute(
             sa.select(
                 sa.func.count(_when(sent)),
-                sa.func.count(sa.distinct(_when(sent, Referral.service_user_id))),
                 sa.func.count(_when(sa.and_(sent, ON_TIME))),
                 sa.func.count(_when(sa.and_(decided, ACCEPTED))),
                 sa.func.count(_when(sa.and_(decided, DECLINED))),
-                sa.func.count(sa.distinct(_when(sa.and_(decided, ACCEPTED), Referral.service_user_id))),
+                *(sa.func.count(_when(sa.and_(Referral.sent_at >= a, Referral.sent_at < b))) for _, a, b in spans),
             ).where(sa.or_(sent, decided))
         ).one()
-        return dict(zip((i.key for i in self.indicators), (int(v or 0) for v in row), strict=True))
+        values = [int(v or 0) for v in row]
+        keys = ("referrals_sent", "referrals_acknowledged_on_time", "referrals_accepted", "referrals_declined")
+        return Counted(
+            dict(zip(keys, values[:4], strict=True)),
+            {"referrals_sent": {month: n for (month, _, _), n in zip(spans, values[4:], strict=True)}},
+        )
 
-    def women(self, period: Period) -> list[sa.Select[Any]]:
-        return [sa.select(Referral.service_user_id.label("id")).where(period.holds(Referral.sent_at))]
+    def women(self, period: Period) -> list[Women]:
+        decided = sa.and_(period.holds(Referral.decided_at), ACCEPTED)
+        return [
+            Women(
+                sa.select(Referral.service_user_id.label("id")).where(period.holds(Referral.sent_at)), "women_referred"
+            ),
+            Women(sa.select(Referral.service_user_id.label("id")).where(decided), "women_referral_accepted"),
+        ]
 
     def partnership(self, period: Period, agency_ids: Sequence[int] | None) -> dict[int, dict[str, Figure]]:
         only = [Referral.agency_id.in_(agency_ids)] if agency_ids is not None else []
@@ -114,37 +128,18 @@ class ReferralIndicators:
             .where(Referral.due_on < today(), Referral.status.in_(OPEN), *only).group_by(Referral.agency_id)
         ).all()  # fmt: skip
         merge(found, "overdue_now", {agency_id: int(n) for agency_id, n in overdue})
-        for key, since, until in (
-            ("median_working_days_to_acknowledge", Referral.sent_at, Referral.acknowledged_at),
-            ("median_working_days_to_decide", Referral.acknowledged_at, Referral.decided_at),
+        for key, column in (
+            ("median_working_days_to_acknowledge", Referral.acknowledge_working_days),
+            ("median_working_days_to_decide", Referral.decide_working_days),
         ):
-            merge(found, key, medians(self._working_days(period, since, until, only)))  # fmt: skip
+            rows = db.session.execute(
+                sa.select(Referral.agency_id, column, sa.func.count())
+                .where(sent, column.is_not(None), *only).group_by(Referral.agency_id, column)
+            ).tuples()  # fmt: skip
+            merge(found, key, medians((int(a), max(int(d or 0), 0), int(n)) for a, d, n in rows))
         for values in found.values():
             values.setdefault("overdue_now", 0)
         return found
 
-    @staticmethod
-    def _working_days(period: Period, since: Any, until: Any, only: list[Any]) -> list[tuple[int, int, int]]:
-        """(agency, working days from ``since`` to ``until``, how many referrals), sent in the period."""
-        last = max(period.end, today()) + dt.timedelta(days=1)
-        start = working_day_numbers(period.start, last, "wd_from")
-        end = working_day_numbers(period.start, last, "wd_to")
-        days = (end.c.n - start.c.n).label("days")
-        rows = db.session.execute(
-            sa.select(Referral.agency_id, days, sa.func.count())
-            .join(start, start.c.day == london_day(since))
-            .join(end, end.c.day == london_day(until))
-            .where(period.holds(Referral.sent_at), until.is_not(None), *only)
-            .group_by(Referral.agency_id, days)
-        ).all()  # fmt: skip
-        return [(int(a), max(int(d), 0), int(n)) for a, d, n in rows]
-
     def breakdowns(self, period: Period) -> list[Breakdown]:
         return []
-
-    def series(self, period: Period) -> dict[str, dict[dt.date, int]]:
-        day = london_day(Referral.sent_at)
-        rows = db.session.execute(
-            sa.select(day, sa.func.count()).where(period.holds(Referral.sent_at)).group_by(day)
-        ).tuples()  # fmt: skip
-        return {"referrals_sent": by_month(rows)}

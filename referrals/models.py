@@ -64,6 +64,10 @@ class Referral(SharedOnBasis, TimestampMixin, Model):
     # inbox's order, "overdue" and the chase job are read from an index at any size.
     due_on: Mapped[dt.date | None]
     decided_at: Mapped[dt.datetime | None]
+    # Working days it took (hub.workdays, London days), kept when it happened for the reports: from
+    # the day it arrived to the day it was acknowledged, and from then to the day it was decided.
+    acknowledge_working_days: Mapped[int | None]
+    decide_working_days: Mapped[int | None]
     closed_at: Mapped[dt.datetime | None]
     held_from: Mapped[Status | None] = mapped_column(enum_column(Status, "held_from_status"))
     basis_lost: Mapped[bool] = mapped_column(default=False)

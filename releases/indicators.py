@@ -9,7 +9,6 @@ were started from (``PlanItem.need``), not their wording.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,7 +16,7 @@ import sqlalchemy as sa
 
 from consent.models import ConsentRecord
 from hub.db import db
-from hub.indicators import Breakdown, Figure, Group, Indicator, Measure, Period, london_day, plus_days
+from hub.indicators import Breakdown, Counted, Figure, Group, Indicator, Measure, Period, Women, london_day, plus_days
 from referrals.models import Referral
 from releases.models import NIGHT_ONE_LABELS, CustodyEpisode, CustodyStatus, ItemStatus, NightOne, Pathway, PlanItem
 
@@ -79,6 +78,15 @@ class ReleaseIndicators:
     )  # fmt: skip
     measures: tuple[Measure, ...] = ()
 
+    @staticmethod
+    def _open_in(period: Period) -> list[Any]:
+        """An episode open on some day of the period."""
+        return [
+            CustodyEpisode.created_at < period.ends_at,
+            sa.or_(CustodyEpisode.released_on.is_(None), CustodyEpisode.released_on >= period.start),
+            sa.or_(CustodyEpisode.status != CustodyStatus.TRANSFERRED, CustodyEpisode.updated_at >= period.starts_at),
+        ]
+
     def _episodes(self, period: Period) -> Any:
         """One row per episode open in the period, with what the measures need to know of it."""
         released = sa.and_(CustodyEpisode.released_on.is_not(None), period.holds_day(CustodyEpisode.released_on))
@@ -106,14 +114,13 @@ class ReleaseIndicators:
                 sa.case((sa.or_(later_referral, later_consent), 1), else_=0).label("floating"),
                 sa.case((sa.and_(released, CustodyEpisode.agencies_untold > 0), 1), else_=0).label("untold"),
             )
-            .where(CustodyEpisode.created_at < period.ends_at,
-                   sa.or_(CustodyEpisode.released_on.is_(None), CustodyEpisode.released_on >= period.start),
-                   sa.or_(CustodyEpisode.status != CustodyStatus.TRANSFERRED,
-                          CustodyEpisode.updated_at >= period.starts_at))
-            .subquery("episodes")
+            .where(*self._open_in(period))
+            # Computed once per episode (PostgreSQL would otherwise inline it and run each EXISTS again
+            # for every figure that reads it).
+            .cte("episodes").prefix_with("MATERIALIZED", dialect="postgresql")
         )  # fmt: skip
 
-    def count(self, period: Period) -> dict[str, int]:
+    def count(self, period: Period) -> Counted:
         e = self._episodes(period)
         r = e.c.released == 1
         plan = e.c.plan == 1
@@ -149,11 +156,10 @@ class ReleaseIndicators:
             .where(PlanItem.status == ItemStatus.DONE, PlanItem.need.in_(("id", "gp_register")),
                    PlanItem.done_on.is_not(None), period.holds_day(PlanItem.done_on))
         ) or 0)  # fmt: skip
-        return found
+        return Counted(found)
 
-    def women(self, period: Period) -> list[sa.Select[Any]]:
-        e = self._episodes(period)
-        return [sa.select(e.c.service_user_id.label("id"))]
+    def women(self, period: Period) -> list[Women]:
+        return [Women(sa.select(CustodyEpisode.service_user_id.label("id")).where(*self._open_in(period)))]
 
     def partnership(self, period: Period, agency_ids: Sequence[int] | None) -> dict[int, dict[str, Figure]]:
         return {}
@@ -170,6 +176,3 @@ class ReleaseIndicators:
         return [Breakdown("night_one", "Where women slept on their first night out", "Releases in the period by "
                           "where she slept on her first night, in the Ministry of Justice's accommodation categories "
                           "(not known: not recorded yet).", "All releases", tuple(parts))]  # fmt: skip
-
-    def series(self, period: Period) -> dict[str, dict[dt.date, int]]:
-        return {}

@@ -23,8 +23,8 @@ from reports.disclosure import Cell, Rules
 
 WOMEN_SUPPORTED = Indicator(
     "women_supported", "Women supported", "Women we supported in the period, each counted once however many "
-    "services she used: she gave consent, we sent a referral for her, she was in custody with a release plan "
-    "open, or her case was heard at the forum. The drop-in is not in it: it records counts, never names.",
+    "services she used: she gave consent, we sent a referral for her or an agency accepted one, she was in "
+    "custody with us, or her case was heard at the forum. The drop-in is not in it: it records counts, never names.",
     "women", "Consents, referrals, custody records and forum cases", Group.HEADLINE, order=1,
 )  # fmt: skip
 
@@ -81,25 +81,49 @@ def measures() -> list[Measure]:
     return sorted(found, key=lambda m: (m.order, m.key))
 
 
-def women_supported(period: Period) -> int:
-    selects = [s for p in registry.providers() for s in p.women(period)]
-    if not selects:
-        return 0
-    union = sa.union(*selects).subquery("women")  # UNION: each woman once
-    return int(db.session.scalar(sa.select(sa.func.count()).select_from(union)) or 0)
+def women_counts(period: Period) -> dict[str, int]:
+    """In one statement: the women supported (each once across every package) and each provider's counts
+    of distinct women (``Women.counts_as``), from one union of every package's women."""
+    found = [w for p in registry.providers() for w in p.women(period)]
+    keys = sorted({w.counts_as for w in found if w.counts_as})
+    if not found:
+        return {"women_supported": 0, **dict.fromkeys(keys, 0)}
+    branches = []
+    for n, women in enumerate(found):
+        inner = women.select.subquery(f"women_{n}")
+        branches.append(sa.select(inner.c.id.label("id"), sa.literal(n).label("source")))
+    every = sa.union_all(*branches).subquery("every_woman")
+
+    def flag(sources: list[int]) -> Any:
+        return sa.func.max(sa.case((every.c.source.in_(sources), 1), else_=0))
+
+    supported = [n for n, w in enumerate(found) if w.supported]
+    per_woman = (
+        sa.select(flag(supported).label("supported"),
+                  *(flag([n for n, w in enumerate(found) if w.counts_as == key]).label(f"k{i}")
+                    for i, key in enumerate(keys)))
+        .group_by(every.c.id).subquery("per_woman")
+    )  # fmt: skip
+    row = db.session.execute(sa.select(
+        sa.func.count(sa.case((per_woman.c.supported == 1, 1))),
+        *(sa.func.count(sa.case((per_woman.c[f"k{i}"] == 1, 1))) for i in range(len(keys))),
+    )).one()  # fmt: skip
+    return dict(zip(["women_supported", *keys], (int(v or 0) for v in row), strict=True))
 
 
 def indicator_report(period: Period, rules: Rules) -> IndicatorReport:
-    exact: dict[str, int] = {"women_supported": women_supported(period)}
+    registry.prepare_for_counting()
+    exact = women_counts(period)
     report = IndicatorReport(period, rules)
     for provider in registry.providers():
-        exact.update(provider.count(period))
+        counted = provider.count(period)
+        exact.update(counted.values)
         for breakdown in provider.breakdowns(period):
             parts = [disclosure.count(n, rules) for _, n in breakdown.parts]
             parts, total = disclosure.protect(parts, disclosure.total(parts, rules), rules)
             labels = [label for label, _ in breakdown.parts]
             report.tables.append(Table(breakdown, list(zip(labels, parts, strict=True)), total))
-        for key, months in provider.series(period).items():
+        for key, months in counted.months.items():
             indicator = next(i for i in provider.indicators if i.key == key)
             points = [(month, disclosure.count(months.get(month, 0), rules)) for month in registry.months_of(period)]
             report.series.append(Series(indicator, points))
@@ -144,6 +168,7 @@ def _cells(figures: dict[str, Figure], found: Sequence[Measure], rules: Rules) -
 def partnership_report(period: Period, rules: Rules, agency_ids: Sequence[int] | None = None) -> PartnershipReport:
     """Per partner agency (every one, or those named): its figures in the period; the totals row is made
     from the rounded figures, and a withheld figure cannot be worked out from it and the others."""
+    registry.prepare_for_counting()
     found = measures()
     figures: dict[int, dict[str, Figure]] = {}
     for provider in registry.providers():

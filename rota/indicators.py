@@ -3,14 +3,12 @@ size. The drop-in records counts, never names: its attendances are visits, not d
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
 
 from hub.db import db, today
-from hub.indicators import Breakdown, Figure, Indicator, Measure, Period, by_month
+from hub.indicators import Breakdown, Counted, Figure, Indicator, Measure, Period, Women, by_month
 from rota.models import AgencyAttendance, Attendance, RotaSession, SessionRecord, SessionStatus
 
 SOURCE = "The drop-in's session records (counts only)"
@@ -41,16 +39,21 @@ class RotaIndicators:
                 numerator="dropin_sessions_came", of="dropin_sessions_down", order=32, section="The drop-in"),
     )  # fmt: skip
 
-    def count(self, period: Period) -> dict[str, int]:
+    def count(self, period: Period) -> Counted:
         sessions, attended, new = db.session.execute(
             sa.select(sa.func.count(RotaSession.id), sa.func.coalesce(sa.func.sum(SessionRecord.women_attended), 0),
                       sa.func.coalesce(sa.func.sum(SessionRecord.new_women), 0))
             .outerjoin(SessionRecord, SessionRecord.session_id == RotaSession.id).where(*_held(period))
         ).one()  # fmt: skip
-        return {"dropin_sessions": int(sessions), "dropin_women_attended": int(attended),
-                "dropin_new_women": int(new)}  # fmt: skip
+        rows = db.session.execute(
+            sa.select(RotaSession.date, sa.func.coalesce(sa.func.sum(SessionRecord.women_attended), 0))
+            .join(SessionRecord, SessionRecord.session_id == RotaSession.id)
+            .where(*_held(period)).group_by(RotaSession.date)
+        ).tuples()  # fmt: skip
+        return Counted({"dropin_sessions": int(sessions), "dropin_women_attended": int(attended),
+                        "dropin_new_women": int(new)}, {"dropin_women_attended": by_month(rows)})  # fmt: skip
 
-    def women(self, period: Period) -> list[sa.Select[Any]]:
+    def women(self, period: Period) -> list[Women]:
         return []  # counts only: no woman is named at the drop-in
 
     def partnership(self, period: Period, agency_ids: Sequence[int] | None) -> dict[int, dict[str, Figure]]:
@@ -66,11 +69,3 @@ class RotaIndicators:
 
     def breakdowns(self, period: Period) -> list[Breakdown]:
         return []
-
-    def series(self, period: Period) -> dict[str, dict[dt.date, int]]:
-        rows = db.session.execute(
-            sa.select(RotaSession.date, sa.func.coalesce(sa.func.sum(SessionRecord.women_attended), 0))
-            .join(SessionRecord, SessionRecord.session_id == RotaSession.id)
-            .where(*_held(period)).group_by(RotaSession.date)
-        ).tuples()  # fmt: skip
-        return {"dropin_women_attended": by_month(rows)}

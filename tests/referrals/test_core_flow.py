@@ -170,3 +170,22 @@ def test_a_safeguarding_decision_past_its_review_date_ends_and_holds_the_referra
         assert consent.end_unreviewed_decisions(SYSTEM) == 0
     assert decision.status is SafeguardingStatus.ENDED
     assert referral.status is Status.ON_HOLD and referral.basis_lost
+
+
+def test_the_working_days_an_agency_took_are_kept_when_it_acts(world):
+    """Sent on Friday 9 January, acknowledged on Monday the 12th (1 working day), accepted on Wednesday the
+    14th (2 more): kept on the referral for the reports, by London days."""
+    import time_machine
+
+    staff, agency, _key, partner, person = world
+    with time_machine.travel(dt.datetime(2026, 1, 9, 16, tzinfo=dt.UTC), tick=False):
+        _consent(staff, person, agency)
+        referral = services.send_referral(staff, _draft(staff, person, agency))
+    assert referral.acknowledge_working_days is None and referral.decide_working_days is None
+    with time_machine.travel(dt.datetime(2026, 1, 12, 9, tzinfo=dt.UTC), tick=False):
+        services.acknowledge_referral(partner, referral)
+    assert referral.acknowledge_working_days == 1 and referral.decide_working_days is None
+    with time_machine.travel(dt.datetime(2026, 1, 14, 23, 30, tzinfo=dt.UTC), tick=False):  # GMT: still the 14th
+        services.accept_referral(partner, referral)
+    db.session.expire_all()
+    assert (referral.acknowledge_working_days, referral.decide_working_days) == (1, 2)

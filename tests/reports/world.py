@@ -14,8 +14,9 @@ from typing import Any
 from agencies.models import Agency, AgencyKind
 from consent.models import ConsentMethod, ConsentRecord, ServiceUser
 from forum.models import ActionStatus, Forum, ForumAction, ForumCase, Meeting, MeetingStatus
-from hub.db import db
+from hub.db import db, london_date
 from hub.indicators import Period
+from hub.workdays import working_days_between
 from referrals.models import Referral
 from referrals.states import Status
 from releases.dates import CustodyType, ReleaseType, Rule
@@ -59,6 +60,11 @@ def referral(person: ServiceUser, agency: Agency, sent_at: dt.datetime, *, statu
         acknowledge_by=dt.date.fromisoformat(acknowledge_by) if acknowledge_by else None,
         acknowledged_at=acknowledged_at, decided_at=decided_at,
         due_on=dt.date.fromisoformat(due_on) if due_on else None,
+        # as referrals.changes.move keeps them when the agency acknowledges and decides
+        acknowledge_working_days=working_days_between(london_date(sent_at), london_date(acknowledged_at))
+        if acknowledged_at else None,
+        decide_working_days=working_days_between(london_date(acknowledged_at), london_date(decided_at))
+        if acknowledged_at and decided_at else None,
     )  # fmt: skip
     db.session.add(found)
     db.session.flush()
