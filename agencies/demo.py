@@ -569,7 +569,36 @@ def load() -> bool:
         SYSTEM, staff_contacts["Dee Walsh"], left_on=_ago(14) or today(), successor_id=staff_contacts["Jo Marsh"].id
     )
     auth_services.disable_user(SYSTEM, staff[5], reason="left")
+    _services(host, by_slug)
     return True
+
+
+def _services(host: Agency, by_slug: dict[str, Agency]) -> None:
+    """The charity's services as records (two published in the Open Referral UK feed, the drop-in with
+    the rota's venue and weekly times), and one a partner lead chose to publish."""
+    ours = [
+        {"name": "Wonder Women Wednesdays drop-in", "drop_in": True, "publish": True,
+         "description": "A weekly drop-in for women: a hot meal, housing advice, an IDVA, drug and alcohol "
+         "workers and probation in one room. No referral or appointment needed.",
+         "eligibility": "Women aged 18 and over", "email": "hello@northgate.example.org"},
+        {"name": "Prison in-reach and release support", "publish": True,
+         "description": "We visit women in custody, plan their release with them and the agencies they need, "
+         "and meet them at the gate or the station on the day.",
+         "eligibility": "Women in custody who will live in the area on release",
+         "email": "hello@northgate.example.org"},
+        {"name": "Floating support", "publish": False,
+         "description": "Support at home after release: benefits, tenancy, appointments kept."},
+    ]  # fmt: skip
+    for data in ours:
+        services.add_service(SYSTEM, host, data)
+    probation = by_slug["city-probation"]
+    lead = db.session.scalar(sa.select(User).where(User.email == "lead@probation.example.org"))
+    if lead is not None:
+        services.add_service(lead, probation, {
+            "name": "Women's probation reporting at the centre", "publish": True,
+            "description": "Licence appointments held at the women's centre on Wednesdays.",
+            "eligibility": "Women under City Probation supervision",
+        })  # fmt: skip
 
 
 def sign_ins() -> list[tuple[str, str]]:

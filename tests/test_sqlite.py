@@ -241,3 +241,21 @@ def test_the_forum_works_on_sqlite(sqlite_app, signed_in):
     assert "Calder" not in seen.get_data(as_text=True)
     refused = _post(signed_in, f"/forum/meetings/{meeting_id}/nominate", {"reference": "SU-NONE-NONE", "reason": "x"})
     assert refused.status_code == 422
+
+
+def test_the_reports_and_the_feed_work_on_sqlite(sqlite_app, signed_in):
+    """The demo's figures count on SQLite (London days through the hub's own SQL function); the feed
+    publishes the charity's two published services and the one City Probation's lead chose to."""
+    page = signed_in.get("/reports/?audience=internal")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Exact figures: managers only" in html and 'id="chart-funnel"' in html
+    assert signed_in.get("/reports/partnership").status_code == 200
+    got = signed_in.get("/reports/export?report=indicators&format=xlsx")
+    assert got.status_code == 200 and got.data[:2] == b"PK"
+    feed = sqlite_app.test_client().get("/openreferral/services").get_json()
+    names = sorted(s["name"] for s in feed["contents"])
+    assert names == sorted(["Prison in-reach and release support", "Wonder Women Wednesdays drop-in",
+                            "Women's probation reporting at the centre"])  # fmt: skip
+    drop_in = next(s for s in feed["contents"] if s["name"].startswith("Wonder"))
+    one = sqlite_app.test_client().get(f"/openreferral/services/{drop_in['id']}").get_json()
+    assert one["schedules"] and one["schedules"][0]["byday"] == "WE"
