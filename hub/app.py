@@ -17,7 +17,7 @@ from flask import Flask, abort, g, request, session
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from hub import audit, cli, idempotency, indicators, scheduler  # noqa: F401 - idempotency, scheduler: register their tables
+from hub import audit, backups, cli, idempotency, indicators, scheduler  # noqa: F401 - backups, idempotency, scheduler: register their tables
 from hub.auth import services as auth_services
 from hub.config import DEV_SECRET_WARNING, Settings
 from hub.db import db

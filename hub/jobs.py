@@ -44,6 +44,32 @@ def seal_audit() -> str:
     return f"{seal()} entries sealed"
 
 
+def remind_restore_drill() -> str:
+    """Tell the administrators, at most once a week, when no restore drill has passed for
+    HUB_RESTORE_DRILL_DAYS (or none ever has)."""
+    from hub import backups
+    from hub.auth.models import User
+    from hub.notifications.models import Notification
+    from hub.notifications.services import notify_users
+    from hub.permissions import Role
+
+    now, days = utcnow(), settings().restore_drill_days
+    last = backups.last_passed()
+    if last is not None and last.ran_at >= now - dt.timedelta(days=days):
+        return "a drill passed recently"
+    told = db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
+        Notification.kind == "backup.drill_due", Notification.created_at >= now - dt.timedelta(days=7)))  # fmt: skip
+    if told:
+        return "already reminded this week"
+    admins = db.session.scalars(sa.select(User).where(User.role == Role.ADMIN, User.disabled_at.is_(None))).all()
+    since = f"since {last.ran_at:%-d %B %Y}" if last is not None else "ever"
+    sent = notify_users(admins, kind="backup.drill_due", subject="No restore drill has passed recently",
+                        body=f"No restore drill has passed {since}: a backup is only known to work once it has been "
+                        "restored. Run `hub backup --to FILE` and then `hub restore-drill --from FILE` (the README's "
+                        "\"Backups\" says how).")  # fmt: skip
+    return f"{sent} administrators reminded"
+
+
 def deliver_email() -> str:
     from hub.notifications.services import deliver_pending
 
@@ -51,6 +77,12 @@ def deliver_email() -> str:
 
 
 JOBS = [
+    Job(
+        "hub.restore-drill-reminder",
+        remind_restore_drill,
+        cron={"hour": 8, "minute": 15},
+        description="Remind the administrators when no restore drill has passed for HUB_RESTORE_DRILL_DAYS",
+    ),
     Job("hub.deliver-email", deliver_email, cron={"minute": "*"}, description="Send queued emails"),
     Job(
         "hub.seal-audit",
