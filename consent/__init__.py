@@ -26,11 +26,13 @@ def init_app(app: Flask) -> None:
     from consent import api, views
     from consent.indicators import ConsentIndicators
     from consent.needs import consent_needs
+    from consent.subject_access import consent_sections
     from consent.work import CaseloadWork
-    from hub import indicators, work
+    from hub import indicators, subject_access, work
     from hub.web import needs
 
     work.register(app, CaseloadWork())
+    subject_access.register(app, consent_sections)
     indicators.register(app, ConsentIndicators())
     needs.register_needs(app, consent_needs)
     needs.register_nav(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -278,3 +279,16 @@ class Disclosure(Model):
     @property
     def basis(self) -> str:
         return f"consent {self.consent_id}" if self.consent_id else f"safeguarding decision {self.safeguarding_id}"
+
+
+class SubjectAccessPack(Model):
+    """Her subject-access pack, as it was given to her: every section of what the hub held about her and
+    everyone it told, when, on what basis (UK GDPR Art. 15). The giving is itself a disclosure, to her."""
+
+    __tablename__ = "subject_access_packs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_user_id: Mapped[int] = mapped_column(sa.ForeignKey("service_users.id"), index=True)
+    made_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    made_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    contents: Mapped[dict[str, Any]] = mapped_column(sa.JSON, comment="personal data: the pack as given to her")

@@ -19,7 +19,7 @@ nobody else may run them.
 
 from __future__ import annotations
 
-from consent.models import SafeguardingDecision, SafeguardingStatus
+from consent.models import SafeguardingDecision, SafeguardingStatus, ServiceUser
 from hub.db import today
 from hub.permissions import Actor, Role
 
@@ -94,3 +94,13 @@ def can_remind_expiring_consents(actor: Actor) -> bool:
 
 def can_remind_unapproved_emergencies(actor: Actor) -> bool:
     return _the_hub_itself(actor)
+
+
+def can_make_subject_access_pack(actor: Actor, person: ServiceUser) -> bool:
+    """Her subject-access pack: a manager, or her key worker (our staff only)."""
+    if not actor.is_staff or actor.role is None:
+        return False
+    return actor.is_manager or (actor.actor_kind == "user" and actor.actor_id == person.key_worker_id)
+
+
+can_view_subject_access_pack = can_make_subject_access_pack

@@ -15,6 +15,7 @@ from consent.models import (
     SafeguardingDecision,
     SafeguardingStatus,
     ServiceUser,
+    SubjectAccessPack,
 )
 from hub.auth.models import User
 from hub.db import db, today
@@ -187,3 +188,15 @@ def expiring_consents(
         .offset((page - 1) * per_page)
     ).all()
     return list(rows), int(total or 0)
+
+
+def packs_of(person: ServiceUser) -> list[SubjectAccessPack]:
+    return list(db.session.scalars(sa.select(SubjectAccessPack).where(SubjectAccessPack.service_user_id == person.id)
+                                   .order_by(SubjectAccessPack.made_at.desc())))  # fmt: skip
+
+
+def get_pack(person: ServiceUser, pack_id: int) -> SubjectAccessPack:
+    pack = db.session.get(SubjectAccessPack, pack_id)
+    if pack is None or pack.service_user_id != person.id:
+        raise NotFound("No such pack.")
+    return pack

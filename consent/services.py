@@ -22,6 +22,7 @@ from consent.models import (
     SafeguardingDecision,
     SafeguardingStatus,
     ServiceUser,
+    SubjectAccessPack,
 )
 from consent.sharing import BasisKind, BasisRef
 from hub import audit
@@ -458,3 +459,24 @@ def remind_unapproved_emergencies(actor: Actor) -> int:
                 dedupe_key=f"safeguarding-due:{decision.id}:{manager.id}:{today().isoformat()}",
             )
     return len(due)
+
+
+def make_subject_access_pack(actor: Actor, person: ServiceUser) -> SubjectAccessPack:
+    """Everything the hub holds about her and everyone it told, from every package, as given to her now:
+    kept as given (the page and the file are made from it), and the giving recorded (audit, no details)."""
+    require(policies.can_make_subject_access_pack(actor, person), "Only a manager or her key worker makes it.")
+    from hub import subject_access
+
+    sections = subject_access.gather(person.id)
+    now = utcnow()
+    pack = SubjectAccessPack(service_user_id=person.id, made_by_id=actor.actor_id if actor.actor_kind == "user"
+                             else None, made_at=now, contents={
+        "made_at": now.isoformat(timespec="seconds"), "reference": person.reference,
+        "controller": "the charity running this Partnership Hub",
+        "sections": [s.as_dict() for s in sections],
+    })  # fmt: skip
+    db.session.add(pack)
+    db.session.flush()
+    audit.record(actor, "subject_access.pack_made", pack, service_user_id=person.id,
+                 records={s.key: len(s.rows) for s in sections})  # fmt: skip
+    return pack

@@ -7,6 +7,7 @@ the woman did not exist. Deciding to share without consent is for managers.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import marshmallow as ma
@@ -185,7 +186,46 @@ def service_user(service_user_id: str) -> Any:
         sections=sections,
         can_decide=policies.can_decide_safeguarding(actor),
         today=today(),
+        can_subject_access=policies.can_make_subject_access_pack(actor, person),
+        packs=queries.packs_of(person) if policies.can_view_subject_access_pack(actor, person) else [],
     )
+
+
+@bp.post("/service-users/<service_user_id>/subject-access")
+@signed_in(staff=True)
+def make_subject_access(service_user_id: str) -> Any:
+    actor = current_actor()
+    person = queries.get_service_user(actor, path_id(service_user_id))
+    with unit_of_work():
+        pack = services.make_subject_access_pack(actor, person)
+    flash("Her subject-access pack is made. Giving it to her is recorded.")
+    return redirect(url_for("consent.subject_access_pack", service_user_id=person.id, pack_id=pack.id))
+
+
+def _pack(service_user_id: str, pack_id: str) -> tuple[Any, Any]:
+    actor = current_actor()
+    person = queries.get_service_user(actor, path_id(service_user_id))
+    if not policies.can_view_subject_access_pack(actor, person):
+        abort(403)
+    return person, queries.get_pack(person, path_id(pack_id))
+
+
+@bp.get("/service-users/<service_user_id>/subject-access/<pack_id>")
+@signed_in(staff=True)
+def subject_access_pack(service_user_id: str, pack_id: str) -> Any:
+    person, pack = _pack(service_user_id, pack_id)
+    return render_template("consent/subject_access.html", title="Subject-access pack", person=person, pack=pack,
+                           contents=pack.contents)  # fmt: skip
+
+
+@bp.get("/service-users/<service_user_id>/subject-access/<pack_id>.json")
+@signed_in(staff=True)
+def subject_access_file(service_user_id: str, pack_id: str) -> Any:
+    person, pack = _pack(service_user_id, pack_id)
+    body = json.dumps(pack.contents, ensure_ascii=False, indent=1)
+    return Response(body, content_type="application/json; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="subject-access-{person.reference}-{pack.id}.json"',
+        "Cache-Control": "no-store"})  # fmt: skip
 
 
 # Consent ----------------------------------------------------------------------------

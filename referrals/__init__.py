@@ -26,15 +26,17 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from hub import indicators, registry, work
+    from hub import indicators, registry, subject_access, work
     from hub.notifications import views as notification_views
     from hub.web import needs
     from referrals import api, handlers, views
     from referrals.indicators import ReferralIndicators
     from referrals.needs import notifications_about, referral_needs
+    from referrals.subject_access import referral_sections
     from referrals.work import ReferralWork
 
     work.register(app, ReferralWork())
+    subject_access.register(app, referral_sections)
     indicators.register(app, ReferralIndicators())
     needs.register_needs(app, referral_needs)
     registry.register(app, notification_views.ABOUT, notifications_about)

@@ -24,14 +24,16 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from hub import indicators, registry, work
+    from hub import indicators, registry, subject_access, work
     from hub.web import needs
     from releases import api, views
     from releases.indicators import ReleaseIndicators
     from releases.needs import release_needs
+    from releases.subject_access import release_sections
     from releases.work import ReleaseWork
 
     work.register(app, ReleaseWork())
+    subject_access.register(app, release_sections)
     indicators.register(app, ReleaseIndicators())
     needs.register_needs(app, release_needs)
     # One section for our staff (the board) and partners (the releases shared with them) alike.
