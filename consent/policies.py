@@ -104,3 +104,8 @@ def can_make_subject_access_pack(actor: Actor, person: ServiceUser) -> bool:
 
 
 can_view_subject_access_pack = can_make_subject_access_pack
+
+
+def can_correct_service_user(actor: Actor, person: ServiceUser) -> bool:
+    """Her name and date of birth are corrected by our staff."""
+    return actor.is_staff and actor.role is not None

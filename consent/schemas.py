@@ -35,6 +35,12 @@ class ServiceUserIn(ma.Schema):
     key_worker_id = fields.Integer(allow_none=True, strict=True, validate=ID_RANGE)
 
 
+class ServiceUserCorrection(ma.Schema):
+    given_name = SingleLineText(validate=validate.Length(min=1, max=80), **required("Enter her first name"))
+    family_name = SingleLineText(validate=validate.Length(min=1, max=80), **required("Enter her last name"))
+    date_of_birth = FlexibleDate(allow_none=True)
+
+
 class ServiceUserOut(ResponseSchema):
     id = fields.Integer()
     reference = fields.String()

@@ -19,6 +19,7 @@ from consent.information import INFORMATION_VERSION
 from consent.models import (
     ConsentRecord,
     ConsentStatus,
+    Disclosure,
     SafeguardingDecision,
     SafeguardingStatus,
     ServiceUser,
@@ -480,3 +481,40 @@ def make_subject_access_pack(actor: Actor, person: ServiceUser) -> SubjectAccess
     audit.record(actor, "subject_access.pack_made", pack, service_user_id=person.id,
                  records={s.key: len(s.rows) for s in sections})  # fmt: skip
     return pack
+
+
+CORRECTABLE = ("given_name", "family_name", "date_of_birth")
+
+
+def correct_service_user(actor: Actor, person: ServiceUser, data: dict[str, Any]) -> list[str]:
+    """Correct her name or date of birth; every agency the hub gave or showed who she is is told, without
+    the details (UK GDPR Art. 19), so it can update its own records. Returns the fields changed."""
+    require(policies.can_correct_service_user(actor, person), "Only our own staff correct her details.")
+    if data.get("date_of_birth") and data["date_of_birth"] > today():
+        raise Invalid.on_field("date_of_birth", "Date of birth must be in the past")
+    changed = [name for name in CORRECTABLE if name in data and data[name] != getattr(person, name)]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(person, name, data[name])
+    told = _told_who_she_is(person.id)
+    audit.record(actor, "service_user.corrected", person, fields=changed, agencies_told=sorted(told))
+    from agencies import messaging
+
+    for agency_id in sorted(told):
+        messaging.tell_agency_leads(
+            agency_id, kind="service_user.corrected", subject=f"A correction to details we shared ({person.reference})",
+            body=f"We have corrected the details (name or date of birth) of a woman whose details we shared with "
+            f"you; her hub reference is {person.reference}. Please update any record you keep of her from what the "
+            "hub now shows you, where you may still see it.",
+        )  # fmt: skip
+    db.session.flush()
+    return changed
+
+
+def _told_who_she_is(service_user_id: int) -> set[int]:
+    """The agencies the hub ever gave or showed her identity: one statement (her disclosures are few)."""
+    rows = db.session.execute(
+        sa.select(Disclosure.agency_id, Disclosure.data_categories).where(Disclosure.service_user_id == service_user_id)
+    ).all()  # fmt: skip
+    return {agency_id for agency_id, categories in rows if "identity" in (categories or [])}

@@ -187,8 +187,31 @@ def service_user(service_user_id: str) -> Any:
         can_decide=policies.can_decide_safeguarding(actor),
         today=today(),
         can_subject_access=policies.can_make_subject_access_pack(actor, person),
+        can_correct=policies.can_correct_service_user(actor, person),
         packs=queries.packs_of(person) if policies.can_view_subject_access_pack(actor, person) else [],
     )
+
+
+@bp.route("/service-users/<service_user_id>/correct", methods=["GET", "POST"])
+@signed_in(staff=True)
+def correct_service_user(service_user_id: str) -> Any:
+    actor = current_actor()
+    person = queries.get_service_user(actor, path_id(service_user_id))
+    if not policies.can_correct_service_user(actor, person):
+        abort(403)
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {"given_name": person.given_name, "family_name": person.family_name,
+                              "date_of_birth": person.date_of_birth.strftime("%-d/%-m/%Y") if person.date_of_birth
+                              else ""}  # fmt: skip
+    if request.method == "POST":
+        changed, errors, values = submit(schemas.ServiceUserCorrection(), request.form,
+                                         lambda d: services.correct_service_user(actor, person, d))  # fmt: skip
+        if not errors:
+            flash("Her details are corrected; every agency that was given who she is has been told to update "
+                  "theirs." if changed else "Nothing changed.")  # fmt: skip
+            return redirect(url_for("consent.service_user", service_user_id=person.id))
+    return render_template("consent/correct.html", title=f"Correct {person.full_name}'s details", person=person,
+                           errors=errors, values=values), (422 if errors else 200)  # fmt: skip
 
 
 @bp.post("/service-users/<service_user_id>/subject-access")
