@@ -87,6 +87,9 @@ class Settings:
     idempotency_key_days: int = 7
     # Backups: the administrators are reminded when no restore drill has passed for this many days.
     restore_drill_days: int = 30
+    # Retention: a partner stops seeing a closed (completed, declined, cancelled) referral's details this
+    # many days after it closed.
+    partner_view_days: int = 30
     # Referrals: working days to acknowledge, and to decide after acknowledging.
     acknowledge_days: int = 2
     acknowledge_days_urgent: int = 1
@@ -138,6 +141,7 @@ class Settings:
             email_held_days=_int(env, "HUB_EMAIL_HELD_DAYS", 7),
             idempotency_key_days=_int(env, "HUB_IDEMPOTENCY_KEY_DAYS", 7),
             restore_drill_days=_int(env, "HUB_RESTORE_DRILL_DAYS", 30),
+            partner_view_days=_int(env, "HUB_RETENTION_PARTNER_VIEW_DAYS", 30),
             acknowledge_days=_int(env, "HUB_ACKNOWLEDGE_DAYS", 2),
             acknowledge_days_urgent=_int(env, "HUB_ACKNOWLEDGE_DAYS_URGENT", 1),
             decide_days=_int(env, "HUB_DECIDE_DAYS", 5),
@@ -161,6 +165,8 @@ class Settings:
             raise ValueError("session time-outs must be positive")
         if self.email_held_days < 0:
             raise ValueError("HUB_EMAIL_HELD_DAYS must be 0 (send no held email) or more")
+        if self.partner_view_days < 0:
+            raise ValueError("HUB_RETENTION_PARTNER_VIEW_DAYS must not be negative")
         if self.restore_drill_days < 1:
             raise ValueError("HUB_RESTORE_DRILL_DAYS must be at least 1")
         if self.idempotency_key_days < 1:

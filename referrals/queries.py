@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,8 +12,9 @@ from sqlalchemy.orm import joinedload, selectinload
 from consent import sharing
 from consent.models import DataCategory, ServiceUser
 from hub.auth.models import User
-from hub.db import db, today
+from hub.db import db, today, utcnow
 from hub.permissions import Actor, NotFound
+from hub.settings_access import settings
 from referrals import policies
 from referrals.models import Referral, ReferralEvent, ReferralMessage
 from referrals.states import Status
@@ -128,12 +130,24 @@ class Details:
     identity: bool = False
 
 
+CLOSED = (Status.COMPLETED, Status.DECLINED, Status.CANCELLED)
+
+
+def past_partner_view(referral: Referral) -> bool:
+    """Retention: a closed referral's details are a partner's to see for HUB_RETENTION_PARTNER_VIEW_DAYS
+    after it closed, then no longer (whatever her consent says); our staff still see them."""
+    if referral.status not in CLOSED or referral.closed_at is None:
+        return False
+    return referral.closed_at < utcnow() - dt.timedelta(days=settings().partner_view_days)
+
+
 def details_and_basis(actor: Actor, referral: Referral) -> tuple[Details, sharing.Basis | None]:
     """What this viewer may see of her now, and (for a partner) the basis that allows it."""
     if actor.is_staff:
         return Details(True, True), None
-    # Another agency's partner, or a referral that never reached the agency: nothing to see.
-    if not policies.can_see_referral(actor, referral) or referral.basis_lost:
+    # Another agency's partner, a referral that never reached the agency, or one closed longer ago than
+    # the partner may keep seeing it: nothing to see.
+    if not policies.can_see_referral(actor, referral) or referral.basis_lost or past_partner_view(referral):
         return Details(False), None
     # The basis must cover the purpose this referral is for (a release-planning referral needs her
     # consent to release planning), checked now, not only when it was sent.
@@ -174,7 +188,8 @@ def glimpses_and_bases(actor: Actor, referrals: list[Referral]) -> dict[int, tup
     nothing to show are left out. Our staff see names in their own lists, not through this."""
     if actor.is_staff:
         return {}
-    candidates = [r for r in referrals if policies.can_see_referral(actor, r) and not r.basis_lost]
+    candidates = [r for r in referrals
+                  if policies.can_see_referral(actor, r) and not r.basis_lost and not past_partner_view(r)]  # fmt: skip
     if not candidates:
         return {}
     found = sharing.find_bases_at_agency(
