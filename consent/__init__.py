@@ -42,5 +42,11 @@ def init_app(app: Flask) -> None:
             covers=("consent.", "referrals.send_referral"), staff_only=True,
         ),
     )  # fmt: skip
+    from hub.permissions import MANAGERS
+
+    needs.register_nav(app, needs.NavItem(
+        "retention", "Retention", "consent.retention_page", 68, covers=("consent.retention_page",), roles=MANAGERS,
+        group="manage", description="Whose personal data will be erased next month, and legal holds that keep it.",
+    ))  # fmt: skip
     app.register_blueprint(views.bp)
     api.register(app)

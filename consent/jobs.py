@@ -30,7 +30,17 @@ def remind_emergencies() -> str:
     return f"{services.remind_unapproved_emergencies(SYSTEM)} awaiting approval"
 
 
+def erase_expired() -> str:
+    return f"{services.erase_expired_records(SYSTEM)} records erased"
+
+
 JOBS = [
+    Job(
+        "consent.retention",
+        erase_expired,
+        cron={"hour": 1, "minute": 30},
+        description="Erase the personal data of women whose last contact was HUB_RETENTION_YEARS ago (no hold)",
+    ),
     Job(
         "consent.expire-lapsed",
         expire_consents,

@@ -84,6 +84,8 @@ class ServiceUser(Model):
     date_of_birth: Mapped[dt.date | None] = mapped_column(comment="personal data")
     key_worker_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Retention: when her personal data was erased (the record stays, anonymous, for the counts).
+    erased_at: Mapped[dt.datetime | None]
 
     key_worker: Mapped[User | None] = relationship()
 
@@ -292,3 +294,16 @@ class SubjectAccessPack(Model):
     made_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     made_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     contents: Mapped[dict[str, Any]] = mapped_column(sa.JSON, comment="personal data: the pack as given to her")
+
+
+class LegalHold(Model):
+    """Her record is kept past its retention while a hold stands (a claim, an inquiry, a court order)."""
+
+    __tablename__ = "legal_holds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_user_id: Mapped[int] = mapped_column(sa.ForeignKey("service_users.id"), index=True)
+    reason: Mapped[str] = mapped_column(sa.String(500))
+    placed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    placed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    lifted_at: Mapped[dt.datetime | None]

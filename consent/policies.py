@@ -19,7 +19,7 @@ nobody else may run them.
 
 from __future__ import annotations
 
-from consent.models import SafeguardingDecision, SafeguardingStatus, ServiceUser
+from consent.models import LegalHold, SafeguardingDecision, SafeguardingStatus, ServiceUser
 from hub.db import today
 from hub.permissions import Actor, Role
 
@@ -109,3 +109,19 @@ can_view_subject_access_pack = can_make_subject_access_pack
 def can_correct_service_user(actor: Actor, person: ServiceUser) -> bool:
     """Her name and date of birth are corrected by our staff."""
     return actor.is_staff and actor.role is not None
+
+
+def can_erase_expired_records(actor: Actor) -> bool:
+    return _the_hub_itself(actor)
+
+
+def can_see_retention(actor: Actor) -> bool:
+    return actor.is_staff and actor.is_manager and actor.role is not None
+
+
+def can_place_legal_hold(actor: Actor, person: ServiceUser) -> bool:
+    return can_see_retention(actor)
+
+
+def can_lift_legal_hold(actor: Actor, hold: LegalHold) -> bool:
+    return can_see_retention(actor) and hold.lifted_at is None

@@ -12,6 +12,7 @@ from consent.models import (
     ConsentRecord,
     ConsentStatus,
     Disclosure,
+    LegalHold,
     SafeguardingDecision,
     SafeguardingStatus,
     ServiceUser,
@@ -200,3 +201,18 @@ def get_pack(person: ServiceUser, pack_id: int) -> SubjectAccessPack:
     if pack is None or pack.service_user_id != person.id:
         raise NotFound("No such pack.")
     return pack
+
+
+def standing_holds() -> list[tuple[LegalHold, str]]:
+    rows = db.session.execute(
+        sa.select(LegalHold, ServiceUser.reference).join(ServiceUser, ServiceUser.id == LegalHold.service_user_id)
+        .where(LegalHold.lifted_at.is_(None)).order_by(LegalHold.placed_at.desc())
+    ).all()  # fmt: skip
+    return [(hold, reference) for hold, reference in rows]
+
+
+def get_hold(hold_id: int) -> LegalHold:
+    hold = db.session.get(LegalHold, hold_id)
+    if hold is None:
+        raise NotFound("No such hold.")
+    return hold

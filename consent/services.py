@@ -20,6 +20,7 @@ from consent.models import (
     ConsentRecord,
     ConsentStatus,
     Disclosure,
+    LegalHold,
     SafeguardingDecision,
     SafeguardingStatus,
     ServiceUser,
@@ -518,3 +519,45 @@ def _told_who_she_is(service_user_id: int) -> set[int]:
         sa.select(Disclosure.agency_id, Disclosure.data_categories).where(Disclosure.service_user_id == service_user_id)
     ).all()  # fmt: skip
     return {agency_id for agency_id, categories in rows if "identity" in (categories or [])}
+
+
+RETENTION_BATCH = 500
+
+
+def erase_expired_records(actor: Actor, on: dt.date | None = None) -> int:
+    """The daily retention job: erase, in batches, every woman whose last contact was HUB_RETENTION_YEARS
+    ago and who has no legal hold. Logged in the audit trail as a count, never who."""
+    require(policies.can_erase_expired_records(actor), "Only the hub itself erases on retention.")
+    from consent import retention
+
+    last_day = retention.cutoff(on or today(), settings().retention_years)
+    erased = 0
+    while batch := retention.due(last_day, limit=RETENTION_BATCH):
+        retention.erase([i for i, _, _ in batch], utcnow())
+        erased += len(batch)
+        db.session.flush()
+    if erased:
+        audit.record(actor, "retention.erased", object_type="service_user", women=erased,
+                     last_contact_on_or_before=last_day.isoformat())  # fmt: skip
+    return erased
+
+
+def place_legal_hold(actor: Actor, person: ServiceUser, reason: str) -> LegalHold:
+    require(policies.can_place_legal_hold(actor, person), "Only a manager places a legal hold.")
+    reason = reason.strip()
+    if not reason:
+        raise Invalid.on_field("reason", "Say why her record must be kept")
+    hold = LegalHold(service_user_id=person.id, reason=reason[:500],
+                     placed_by_id=actor.actor_id if actor.actor_kind == "user" else None)  # fmt: skip
+    db.session.add(hold)
+    db.session.flush()
+    audit.record(actor, "legal_hold.placed", hold, service_user_id=person.id)
+    return hold
+
+
+def lift_legal_hold(actor: Actor, hold: LegalHold) -> LegalHold:
+    require(policies.can_lift_legal_hold(actor, hold), "Only a manager lifts a standing legal hold.")
+    hold.lifted_at = utcnow()
+    audit.record(actor, "legal_hold.lifted", hold, service_user_id=hold.service_user_id)
+    db.session.flush()
+    return hold

@@ -504,3 +504,50 @@ def awaiting_approval() -> Any:
         decisions=[(d, queries.emergency_overdue(d, on)) for d in decisions],
         actor_id=actor.actor_id,
     )
+
+
+# Retention ---------------------------------------------------------------------------------
+
+
+@bp.get("/retention")
+@signed_in(staff=True)
+def retention_page() -> Any:
+    actor = current_actor()
+    if not policies.can_see_retention(actor):
+        abort(403)
+    from consent import retention
+
+    on = today() + dt.timedelta(days=31)
+    due = retention.due(retention.cutoff(on, settings().retention_years), limit=RETENTION_SHOWN)
+    return render_template("consent/retention.html", title="Retention: what will be erased", due=due, on=on,
+                           years=settings().retention_years, holds=queries.standing_holds(),
+                           shown=RETENTION_SHOWN)  # fmt: skip
+
+
+RETENTION_SHOWN = 200
+
+
+@bp.post("/retention/holds")
+@signed_in(staff=True)
+def place_hold() -> Any:
+    actor = current_actor()
+    raw = request.form.get("service_user_id", "")
+    person = queries.get_service_user(actor, path_id(raw if raw.isascii() and raw.isdigit() else "0"))
+    try:
+        with unit_of_work():
+            services.place_legal_hold(actor, person, request.form.get("reason", ""))
+        flash(f"{person.reference} is held: her record will be kept until the hold is lifted.")
+    except Invalid as exc:
+        flash(f"Not held: {exc.detail if not exc.errors else next(iter(exc.errors.values()))[0]}.")
+    return redirect(url_for("consent.retention_page"))
+
+
+@bp.post("/retention/holds/<hold_id>/lift")
+@signed_in(staff=True)
+def lift_hold(hold_id: str) -> Any:
+    actor = current_actor()
+    hold = queries.get_hold(path_id(hold_id))
+    with unit_of_work():
+        services.lift_legal_hold(actor, hold)
+    flash("The hold is lifted: her record follows the retention rule again.")
+    return redirect(url_for("consent.retention_page"))

@@ -27,15 +27,17 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from forum import api, feeds, views
+    from forum import retention as forum_retention
     from forum.indicators import ForumIndicators
     from forum.needs import forum_needs
     from forum.subject_access import forum_sections
     from forum.work import ForumWork
-    from hub import indicators, registry, subject_access, work
+    from hub import indicators, registry, retention, subject_access, work
     from hub.web import needs
 
     work.register(app, ForumWork())
     subject_access.register(app, forum_sections)
+    retention.register(app, forum_retention.last_contact, forum_retention.reduce)
     indicators.register(app, ForumIndicators())
     needs.register_needs(app, forum_needs)
     needs.register_nav(app, needs.NavItem("forum", "Forum", "forum.index", 45, covers=("forum.",)))

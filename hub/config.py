@@ -90,6 +90,8 @@ class Settings:
     # Retention: a partner stops seeing a closed (completed, declined, cancelled) referral's details this
     # many days after it closed.
     partner_view_days: int = 30
+    # Retention: her personal data is erased this many years after her last contact (unless held).
+    retention_years: int = 6
     # Referrals: working days to acknowledge, and to decide after acknowledging.
     acknowledge_days: int = 2
     acknowledge_days_urgent: int = 1
@@ -142,6 +144,7 @@ class Settings:
             idempotency_key_days=_int(env, "HUB_IDEMPOTENCY_KEY_DAYS", 7),
             restore_drill_days=_int(env, "HUB_RESTORE_DRILL_DAYS", 30),
             partner_view_days=_int(env, "HUB_RETENTION_PARTNER_VIEW_DAYS", 30),
+            retention_years=_int(env, "HUB_RETENTION_YEARS", 6),
             acknowledge_days=_int(env, "HUB_ACKNOWLEDGE_DAYS", 2),
             acknowledge_days_urgent=_int(env, "HUB_ACKNOWLEDGE_DAYS_URGENT", 1),
             decide_days=_int(env, "HUB_DECIDE_DAYS", 5),
@@ -165,6 +168,8 @@ class Settings:
             raise ValueError("session time-outs must be positive")
         if self.email_held_days < 0:
             raise ValueError("HUB_EMAIL_HELD_DAYS must be 0 (send no held email) or more")
+        if self.retention_years < 1:
+            raise ValueError("HUB_RETENTION_YEARS must be at least 1")
         if self.partner_view_days < 0:
             raise ValueError("HUB_RETENTION_PARTNER_VIEW_DAYS must not be negative")
         if self.restore_drill_days < 1:

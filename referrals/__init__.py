@@ -26,10 +26,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from hub import indicators, registry, subject_access, work
+    from hub import indicators, registry, retention, subject_access, work
     from hub.notifications import views as notification_views
     from hub.web import needs
     from referrals import api, handlers, views
+    from referrals import retention as referrals_retention
     from referrals.indicators import ReferralIndicators
     from referrals.needs import notifications_about, referral_needs
     from referrals.subject_access import referral_sections
@@ -37,6 +38,7 @@ def init_app(app: Flask) -> None:
 
     work.register(app, ReferralWork())
     subject_access.register(app, referral_sections)
+    retention.register(app, referrals_retention.last_contact, referrals_retention.reduce)
     indicators.register(app, ReferralIndicators())
     needs.register_needs(app, referral_needs)
     registry.register(app, notification_views.ABOUT, notifications_about)

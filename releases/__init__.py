@@ -24,9 +24,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from hub import indicators, registry, subject_access, work
+    from hub import indicators, registry, retention, subject_access, work
     from hub.web import needs
     from releases import api, views
+    from releases import retention as releases_retention
     from releases.indicators import ReleaseIndicators
     from releases.needs import release_needs
     from releases.subject_access import release_sections
@@ -34,6 +35,7 @@ def init_app(app: Flask) -> None:
 
     work.register(app, ReleaseWork())
     subject_access.register(app, release_sections)
+    retention.register(app, releases_retention.last_contact, releases_retention.reduce)
     indicators.register(app, ReleaseIndicators())
     needs.register_needs(app, release_needs)
     # One section for our staff (the board) and partners (the releases shared with them) alike.
