@@ -86,6 +86,8 @@ class ServiceUser(Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # Retention: when her personal data was erased (the record stays, anonymous, for the counts).
     erased_at: Mapped[dt.datetime | None]
+    # Restricted on her request (UK GDPR Art. 18): kept, but no partner sees it and nothing is sent.
+    restricted_at: Mapped[dt.datetime | None]
 
     key_worker: Mapped[User | None] = relationship()
 

@@ -125,3 +125,11 @@ def can_place_legal_hold(actor: Actor, person: ServiceUser) -> bool:
 
 def can_lift_legal_hold(actor: Actor, hold: LegalHold) -> bool:
     return can_see_retention(actor) and hold.lifted_at is None
+
+
+def can_erase_on_request(actor: Actor, person: ServiceUser) -> bool:
+    """Erasure or restriction on her request: a manager, with a reason."""
+    return can_see_retention(actor) and person.erased_at is None
+
+
+can_restrict_on_request = can_erase_on_request

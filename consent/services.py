@@ -87,6 +87,8 @@ def create_service_user(actor: Actor, data: dict[str, Any]) -> ServiceUser:
 
 def record_consent(actor: Actor, person: ServiceUser, data: dict[str, Any]) -> ConsentRecord:
     require(policies.can_record_consent(actor), "Only our own staff record consent.")
+    if person.restricted_at is not None or person.erased_at is not None:
+        raise Conflict("Her record is restricted or erased at her request: nothing about her may be shared.")
     agency = _partner_agency(data["agency_id"])
     given_on = data["given_on"]
     if given_on > today():
@@ -314,6 +316,8 @@ def decide_safeguarding(actor: Actor, person: ServiceUser, data: dict[str, Any])
     """Record a decision to share without consent. It shares nothing until a
     second manager approves, unless it is an emergency."""
     require(policies.can_decide_safeguarding(actor), "Only a manager can decide to share without consent.")
+    if person.erased_at is not None:
+        raise Conflict("Her record was erased.")
     agency = _partner_agency(data["agency_id"])
     if not data["she_was_told"] and not data.get("not_told_reason"):
         raise Invalid.on_field("not_told_reason", "Say why she was not told")
@@ -561,3 +565,71 @@ def lift_legal_hold(actor: Actor, hold: LegalHold) -> LegalHold:
     audit.record(actor, "legal_hold.lifted", hold, service_user_id=hold.service_user_id)
     db.session.flush()
     return hold
+
+
+def _tell_recipients(person: ServiceUser, subject: str, body: str) -> int:
+    from agencies import messaging
+
+    told = sorted(_told_who_she_is(person.id))
+    for agency_id in told:
+        messaging.tell_agency_leads(agency_id, kind="service_user.on_request", subject=subject, body=body)
+    return len(told)
+
+
+def _stop_sharing(actor: Actor, person: ServiceUser, reason: str) -> None:
+    """Every active consent withdrawn and every standing decision ended: open referrals, plans and forum
+    cases are held at once, as for any withdrawal."""
+    active = sa.and_(ConsentRecord.service_user_id == person.id, ConsentRecord.status == ConsentStatus.ACTIVE)
+    for record in db.session.scalars(sa.select(ConsentRecord).where(active)).all():
+        withdraw_consent(actor, record, reason)
+    for decision in db.session.scalars(sa.select(SafeguardingDecision).where(
+            SafeguardingDecision.service_user_id == person.id)).all():  # fmt: skip
+        if policies.can_end_safeguarding(actor, decision):
+            _stop(actor, decision, SafeguardingStatus.ENDED, reason, "ended")
+
+
+def restrict_on_request(actor: Actor, person: ServiceUser, reason: str) -> int:
+    """Restriction at her request (Art. 18): her record is kept, no partner sees it from now and nothing is
+    sent; every agency that received who she is is told, without details. Returns how many were told."""
+    require(policies.can_restrict_on_request(actor, person), "Only a manager restricts her record.")
+    reason = reason.strip()
+    if not reason:
+        raise Invalid.on_field("reason", "Say why (her request, and what it covers)")
+    if person.restricted_at is not None:
+        raise Conflict("Her record is already restricted.")
+    _stop_sharing(actor, person, f"Restricted at her request: {reason}")
+    person.restricted_at = utcnow()
+    told = _tell_recipients(person, f"Stop using details we shared ({person.reference})",
+                            f"A woman whose details we shared with you (hub reference {person.reference}) has asked "
+                            "us to restrict them. Please stop using them except to store them.")  # fmt: skip
+    audit.record(actor, "service_user.restricted", person, reason=reason[:500], agencies_told=told)
+    db.session.flush()
+    return told
+
+
+def erase_on_request(actor: Actor, person: ServiceUser, reason: str) -> int:
+    """Erasure at her request (Art. 17): sharing stops, her personal data is erased everywhere (as on
+    retention), every agency that received who she is is told to erase theirs, without details. A legal hold
+    refuses it (restrict instead). The reason is kept in the audit trail. Returns how many were told."""
+    require(policies.can_erase_on_request(actor, person), "Only a manager erases her record.")
+    reason = reason.strip()
+    if not reason:
+        raise Invalid.on_field("reason", "Say why (her request, and what the law lets us keep)")
+    held = db.session.scalar(sa.select(sa.func.count()).select_from(LegalHold).where(
+        LegalHold.service_user_id == person.id, LegalHold.lifted_at.is_(None)))  # fmt: skip
+    if held:
+        raise Conflict("A legal hold keeps her record: restrict it instead, or lift the hold first.")
+    from consent import retention
+
+    _stop_sharing(actor, person, "Erased at her request")
+    reference = person.reference
+    told = _tell_recipients(person, f"Erase details we shared ({reference})",
+                            f"A woman whose details we shared with you (hub reference {reference}) has asked us to "
+                            "erase them. Please erase what you hold of them, unless the law requires you to keep "
+                            "it.")  # fmt: skip
+    db.session.flush()
+    retention.erase([person.id], utcnow())
+    audit.record(actor, "service_user.erased_on_request", object_type="service_user", object_id=person.id,
+                 reason=reason[:500], agencies_told=told)  # fmt: skip
+    db.session.expire(person)
+    return told

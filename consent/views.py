@@ -188,6 +188,7 @@ def service_user(service_user_id: str) -> Any:
         today=today(),
         can_subject_access=policies.can_make_subject_access_pack(actor, person),
         can_correct=policies.can_correct_service_user(actor, person),
+        can_erase=policies.can_erase_on_request(actor, person),
         packs=queries.packs_of(person) if policies.can_view_subject_access_pack(actor, person) else [],
     )
 
@@ -551,3 +552,31 @@ def lift_hold(hold_id: str) -> Any:
         services.lift_legal_hold(actor, hold)
     flash("The hold is lifted: her record follows the retention rule again.")
     return redirect(url_for("consent.retention_page"))
+
+
+def _on_request(service_user_id: str, act: Any, done: str) -> Any:
+    actor = current_actor()
+    person = queries.get_service_user(actor, path_id(service_user_id))
+    try:
+        with unit_of_work():
+            told = act(actor, person, request.form.get("reason", ""))
+        flash(done.format(told=told))
+    except Invalid as exc:
+        flash(f"Nothing was done: {next(iter(exc.errors.values()))[0] if exc.errors else exc.detail}.")
+    except Conflict as exc:
+        flash(f"Nothing was done: {exc.detail}")
+    return redirect(url_for("consent.service_user", service_user_id=person.id))
+
+
+@bp.post("/service-users/<service_user_id>/restrict")
+@signed_in(staff=True)
+def restrict_on_request(service_user_id: str) -> Any:
+    return _on_request(service_user_id, services.restrict_on_request,
+                       "Her record is restricted; {told} agencies were told to stop using it.")  # fmt: skip
+
+
+@bp.post("/service-users/<service_user_id>/erase")
+@signed_in(staff=True)
+def erase_on_request(service_user_id: str) -> Any:
+    return _on_request(service_user_id, services.erase_on_request,
+                       "Her personal data is erased; {told} agencies were told to erase theirs.")  # fmt: skip
