@@ -92,6 +92,9 @@ class Settings:
     partner_view_days: int = 30
     # Retention: her personal data is erased this many years after her last contact (unless held).
     retention_years: int = 6
+    # Retention: notifications (in the hub and the email outbox) are forgotten this many days after they
+    # were made, once read or sent.
+    notification_days: int = 180
     # Referrals: working days to acknowledge, and to decide after acknowledging.
     acknowledge_days: int = 2
     acknowledge_days_urgent: int = 1
@@ -145,6 +148,7 @@ class Settings:
             restore_drill_days=_int(env, "HUB_RESTORE_DRILL_DAYS", 30),
             partner_view_days=_int(env, "HUB_RETENTION_PARTNER_VIEW_DAYS", 30),
             retention_years=_int(env, "HUB_RETENTION_YEARS", 6),
+            notification_days=_int(env, "HUB_NOTIFICATION_DAYS", 180),
             acknowledge_days=_int(env, "HUB_ACKNOWLEDGE_DAYS", 2),
             acknowledge_days_urgent=_int(env, "HUB_ACKNOWLEDGE_DAYS_URGENT", 1),
             decide_days=_int(env, "HUB_DECIDE_DAYS", 5),
@@ -168,6 +172,8 @@ class Settings:
             raise ValueError("session time-outs must be positive")
         if self.email_held_days < 0:
             raise ValueError("HUB_EMAIL_HELD_DAYS must be 0 (send no held email) or more")
+        if self.notification_days < 1:
+            raise ValueError("HUB_NOTIFICATION_DAYS must be at least 1")
         if self.retention_years < 1:
             raise ValueError("HUB_RETENTION_YEARS must be at least 1")
         if self.partner_view_days < 0:

@@ -34,7 +34,28 @@ def purge_housekeeping_records() -> str:
     now = utcnow()
     runs = db.session.execute(sa.delete(JobRun).where(JobRun.started_at < now - dt.timedelta(days=JOB_RUN_DAYS)))
     keys = idempotency.purge(now - dt.timedelta(days=settings().idempotency_key_days))
-    return f"{runs.rowcount} job runs, {keys} idempotency keys"  # type: ignore[attr-defined]
+    notes, tokens = purge_messages_and_tokens(now)
+    return (f"{runs.rowcount} job runs, {keys} idempotency keys, {notes} notifications, "  # type: ignore[attr-defined]
+            f"{tokens} access tokens")  # fmt: skip
+
+
+TOKEN_RECORD_DAYS = 30  # access tokens live minutes; their rows (hashes only) are kept this long for the record
+
+
+def purge_messages_and_tokens(now: dt.datetime) -> tuple[int, int]:
+    """Retention: notifications older than HUB_NOTIFICATION_DAYS once dealt with (read in the hub, or their
+    email sent, held or given up on; never one still waiting to go), and access tokens 30 days after they were
+    issued (they expire in minutes). One statement each."""
+    from hub.notifications.models import EmailStatus, Notification
+    from hub.oauth.models import OAuthToken
+
+    before = now - dt.timedelta(days=settings().notification_days)
+    notes = db.session.execute(sa.delete(Notification).where(
+        Notification.created_at < before,
+        sa.or_(Notification.read_at.is_not(None), Notification.email_status != EmailStatus.PENDING)))  # fmt: skip
+    tokens = db.session.execute(sa.delete(OAuthToken).where(
+        OAuthToken.issued_at < now - dt.timedelta(days=TOKEN_RECORD_DAYS)))  # fmt: skip
+    return int(notes.rowcount), int(tokens.rowcount)  # type: ignore[attr-defined]
 
 
 def seal_audit() -> str:
@@ -100,6 +121,6 @@ JOBS = [
         "hub.purge-housekeeping-records",
         purge_housekeeping_records,
         cron={"hour": 3, "minute": 25},
-        description="Forget old job-run records and API idempotency keys",
+        description="Forget old job-run records, API idempotency keys, old notifications and access tokens",
     ),
 ]
