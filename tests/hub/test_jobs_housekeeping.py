@@ -73,12 +73,13 @@ def test_old_job_runs_and_idempotency_keys_are_forgotten_and_recent_ones_kept(ap
     assert [r.job_id for r in kept_runs] == ["hub.deliver-email"]
     assert _keys() == {"six-days", "an-hour"}
     (record,) = db.session.scalars(sa.select(JobRun).where(JobRun.job_id == JOB_ID)).all()
-    assert (record.outcome, record.summary) == ("ok", "2 job runs, 2 idempotency keys")
+    summary = "2 job runs, 2 idempotency keys, 0 notifications, 0 access tokens"
+    assert (record.outcome, record.summary) == ("ok", summary)
 
     assert run_job(app, _job()) == "ok"  # safe to repeat: nothing more to forget
     assert _keys() == {"six-days", "an-hour"}
     last = db.session.scalars(sa.select(JobRun).where(JobRun.job_id == JOB_ID).order_by(JobRun.id.desc())).first()
-    assert last.summary == "0 job runs, 0 idempotency keys"
+    assert last.summary == "0 job runs, 0 idempotency keys, 0 notifications, 0 access tokens"
 
 
 def test_a_key_kept_still_answers_a_retry_with_the_first_answer(app):
