@@ -69,6 +69,7 @@ def erase(service_user_ids: Sequence[int], now: dt.datetime) -> int:
     changed += db.session.execute(sa.update(SafeguardingDecision).where(SafeguardingDecision.service_user_id.in_(ids))  # type: ignore[attr-defined]
                                   .values(justification="(erased)", not_told_reason="", end_reason="")
                                   .execution_options(synchronize_session=False)).rowcount  # fmt: skip
+    _scrub_messages(ids)
     for person_id in ids:  # each stub a reference of its own (unique), that names no one
         stub = "X-" + secrets.token_hex(6).upper()[:11]
         db.session.execute(sa.update(ServiceUser).where(ServiceUser.id == person_id).values(
@@ -76,3 +77,17 @@ def erase(service_user_ids: Sequence[int], now: dt.datetime) -> int:
             reference=stub).execution_options(synchronize_session=False))  # fmt: skip
         changed += 1
     return int(changed)
+
+
+def _scrub_messages(ids: list[int]) -> None:
+    """Her hub reference out of every message that carried it (corrections, restriction notices)."""
+    from hub.notifications.models import Notification
+
+    for reference in db.session.scalars(sa.select(ServiceUser.reference).where(ServiceUser.id.in_(ids))).all():
+        db.session.execute(
+            sa.update(Notification)
+            .where(sa.or_(Notification.subject.contains(reference), Notification.body.contains(reference)))
+            .values(subject=sa.func.replace(Notification.subject, reference, "(erased)"),
+                    body=sa.func.replace(Notification.body, reference, "(erased)"))
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip

@@ -576,6 +576,20 @@ def _tell_recipients(person: ServiceUser, subject: str, body: str) -> int:
     return len(told)
 
 
+def _shared_on_days(service_user_id: int) -> dict[int, list[dt.date]]:
+    """The London days the hub gave or showed her identity to each agency."""
+    from hub.db import london_date
+
+    days: dict[int, set[dt.date]] = {}
+    for agency_id, categories, at in db.session.execute(
+        sa.select(Disclosure.agency_id, Disclosure.data_categories, Disclosure.occurred_at)
+        .where(Disclosure.service_user_id == service_user_id)
+    ):  # fmt: skip
+        if "identity" in (categories or []):
+            days.setdefault(agency_id, set()).add(london_date(at))
+    return {a: sorted(d) for a, d in days.items()}
+
+
 def _stop_sharing(actor: Actor, person: ServiceUser, reason: str) -> None:
     """Every active consent withdrawn and every standing decision ended: open referrals, plans and forum
     cases are held at once, as for any withdrawal."""
@@ -622,13 +636,19 @@ def erase_on_request(actor: Actor, person: ServiceUser, reason: str) -> int:
     from consent import retention
 
     _stop_sharing(actor, person, "Erased at her request")
-    reference = person.reference
-    told = _tell_recipients(person, f"Erase details we shared ({reference})",
-                            f"A woman whose details we shared with you (hub reference {reference}) has asked us to "
-                            "erase them. Please erase what you hold of them, unless the law requires you to keep "
-                            "it.")  # fmt: skip
+    shared = _shared_on_days(person.id)
     db.session.flush()
     retention.erase([person.id], utcnow())
+    from agencies import messaging
+
+    for agency_id, days in sorted(shared.items()):  # after erasure: the notice names days, never her reference
+        messaging.tell_agency_leads(
+            agency_id, kind="service_user.on_request", subject="Erase details we shared with you",
+            body="A woman whose details we shared with you on " + ", ".join(d.strftime("%-d %B %Y") for d in days[:10])
+            + " has asked us to erase them. Please erase what you hold of them, unless the law requires you to "
+            "keep it.",
+        )  # fmt: skip
+    told = len(shared)
     audit.record(actor, "service_user.erased_on_request", object_type="service_user", object_id=person.id,
                  reason=reason[:500], agencies_told=told)  # fmt: skip
     db.session.expire(person)

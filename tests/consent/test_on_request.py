@@ -111,3 +111,18 @@ def test_the_page_offers_it_to_managers_only(client: FlaskClient, scene: dict[st
     done = post_form(client, f"/service-users/{s['person'].id}/restrict", {"reason": "She asked"})
     assert done.status_code == 302
     assert "Restricted" in client.get(f"/service-users/{s['person'].id}").get_data(as_text=True)
+
+
+def test_after_erasure_no_message_keeps_her_reference(scene: dict[str, Any]) -> None:
+    """A restriction (or a correction) told agencies her hub reference; erasing her takes it out of those
+    messages, and the erasure notice itself names the days she was shared, never her."""
+    s = scene
+    reference = s["person"].reference
+    consent.restrict_on_request(s["manager"], s["person"], "She asked")
+    assert any(reference in n.body for n in _told())
+    consent.erase_on_request(s["manager"], s["person"], "Then she asked us to erase it")
+    db.session.commit()
+    db.session.expire_all()
+    bodies = [(n.subject, n.body) for n in _told()]
+    assert len(bodies) == 2 and not any(reference in subject + body for subject, body in bodies)
+    assert any(dt.date.today().strftime("%-d %B %Y") in body for _, body in bodies)
