@@ -518,11 +518,8 @@ def correct_service_user(actor: Actor, person: ServiceUser, data: dict[str, Any]
 
 
 def _told_who_she_is(service_user_id: int) -> set[int]:
-    """The agencies the hub ever gave or showed her identity: one statement (her disclosures are few)."""
-    rows = db.session.execute(
-        sa.select(Disclosure.agency_id, Disclosure.data_categories).where(Disclosure.service_user_id == service_user_id)
-    ).all()  # fmt: skip
-    return {agency_id for agency_id, categories in rows if "identity" in (categories or [])}
+    """The agencies the hub ever gave or showed her identity."""
+    return set(_shared_on_days(service_user_id))
 
 
 RETENTION_BATCH = 500

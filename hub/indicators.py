@@ -56,10 +56,6 @@ class Period:
         """A stored date falls in the period."""
         return sa.and_(column >= self.start, column <= self.end)
 
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
 
 class Group(enum.StrEnum):
     HEADLINE = "headline"

@@ -65,9 +65,6 @@ class IndicatorReport:
     def group(self, group: Group) -> list[Line]:
         return [line for line in self.lines if line.indicator.group is group]
 
-    def cell(self, key: str) -> Cell:
-        return next(line.cell for line in self.lines if line.indicator.key == key)
-
 
 def catalogue() -> list[Indicator]:
     """Every indicator, in the order the reports show them."""

@@ -79,12 +79,11 @@ def partnership() -> Any:
         abort(403)
     period, audience, errors = _args(actor)
     report = queries.partnership_report(period, rules_for(audience), [only] if only is not None else None)
-    items = [(line.name, line.cells["acknowledged_on_time_rate"]) for line in report.lines[:25]]
-    title = "Share of referrals acknowledged on time, by agency" + (" (the 25 with most referrals)"
-                                                                   if len(report.lines) > 25 else "")  # fmt: skip
-    if len(report.lines) > 25:
-        ranked = sorted(report.lines, key=lambda line: -(line.cells["referrals_received"].rounded or 0))[:25]
-        items = [(line.name, line.cells["acknowledged_on_time_rate"]) for line in ranked]
+    shown = sorted(report.lines, key=lambda line: -(line.cells["referrals_received"].rounded or 0))[:25] \
+        if len(report.lines) > 25 else report.lines  # fmt: skip
+    items = [(line.name, line.cells["acknowledged_on_time_rate"]) for line in shown]
+    title = "Share of referrals acknowledged on time, by agency" + (
+        " (the 25 with most referrals)" if len(report.lines) > 25 else "")  # fmt: skip
     return render_template(
         "reports/partnership.html", title="Partnership figures", report=report, errors=errors,
         values=_values(period, audience), query=_query(period, audience), can_exact=policies.can_view_exact(actor),
